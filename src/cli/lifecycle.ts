@@ -1,0 +1,202 @@
+// Mount lifecycle: checks, MOUNT, FSINFO, identity checks, FUSE mount, readiness, and the
+// reverse on the way out. Each step that succeeded is undone if a later one fails, so a
+// failed mount leaves nothing behind.
+import { constants as fsc } from 'node:fs'
+import { access, realpath, stat } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { XdrCodec } from '../xdr/codec.js'
+import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/constants.js'
+import { getport } from '../proto/portmap/client.js'
+import { mnt, umnt } from '../proto/mount/client.js'
+import { InlineEngine, type Engine } from '../engine/index.js'
+import { IdentityMap, checkRootReadable, type IdentityConfig } from '../identity/index.js'
+import { FuseMount, NfsFilesystem, callerContextAvailable } from '../fuse/index.js'
+import type { MountOptions } from './options.js'
+import { isMounted } from './mounts.js'
+
+/** A failure to report as one line; `message` is safe to print (no secrets, no stack). */
+export class MountFailure extends Error {
+  readonly code = 'ERR_MOUNT'
+  constructor(message: string) {
+    super(message)
+    this.name = 'MountFailure'
+  }
+}
+
+/** Largest READ/WRITE we ask for: the WASM core's reply region holds 1 MiB of data. */
+const MAX_IO = 1024 * 1024
+const MIN_IO = 4096
+/** Headroom over rsize for RPC/NFS headers and attributes in a reply record. */
+const RECORD_HEADROOM = 64 * 1024
+const CACHE_SECONDS = 3
+const READY_TIMEOUT_MS = 15_000
+const WATCH_INTERVAL_MS = 1000
+
+export interface RunningMount {
+  /** Resolves when the mount has gone (signal, external unmount); value = exit code. */
+  done: Promise<number>
+}
+
+export type Log = (line: string) => void
+
+export async function runMount(o: MountOptions, log: Log, out: (line: string) => void): Promise<RunningMount> {
+  const mountpoint = await checkMountpoint(o.mountpoint)
+  await checkPrivileges()
+  if (!callerContextAvailable()) throw new MountFailure('fuse-native was not rebuilt with caller context (run npm run build)')
+
+  const isRoot = process.getuid?.() === 0
+  const reservedPort = o.resvport ?? isRoot
+  if (o.resvport === true && !isRoot) throw new MountFailure("option 'resvport' needs root (reserved ports are privileged); use 'noresvport'")
+
+  const config: IdentityConfig = o.uid !== undefined && o.gid !== undefined
+    ? { kind: 'mapped', uid: o.uid, gid: o.gid, ...(o.localUid !== undefined ? { localUid: o.localUid } : {}), ...(o.localGid !== undefined ? { localGid: o.localGid } : {}) }
+    : { kind: 'passthrough' }
+  const identity = new IdentityMap(config)
+  const codec = XdrCodec.load()
+  const timeoutMs = o.timeo * 100
+  const rpc = { host: o.source.host, timeoutMs, retrans: o.retrans }
+  const cleanups: (() => Promise<void>)[] = []
+  const undo = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined)
+  }
+
+  try {
+    const pmap = { ...rpc, port: PMAP_PORT }
+    const nfsPort = o.nfsPort ?? o.source.port ?? await getport(codec, pmap, NFS_PROG, NFS_V3)
+    const mountPort = o.mountPort ?? o.source.mountPort ?? await getport(codec, pmap, MOUNT_PROG, MOUNT_V3)
+    const mountConn = { ...rpc, port: mountPort, reservedPort, maxRecord: 64 * 1024, reconnect: false }
+    const mountCred = identity.mountCredential().auth
+    const rootFh = await mnt(codec, mountConn, mountCred, o.source.export)
+    cleanups.push(() => umnt(codec, mountConn, mountCred, o.source.export))
+
+    const engine: Engine = await InlineEngine.open({ ...rpc, port: nfsPort, reservedPort, maxRecord: MAX_IO + RECORD_HEADROOM, reconnect: true }, codec)
+    cleanups.push(() => engine.close())
+
+    const raw = identity.rawMountCredential()
+    const info = await engine.fsinfo(raw, rootFh)
+    // Servers advertise anything from 8 KiB to 4 GiB: clamp instead of trusting or failing.
+    const rsize = clampIo(info.rtmax)
+    const wsize = clampIo(info.wtmax)
+    const rootAttr = (await engine.getattr(raw, rootFh)).attr!
+    if (config.kind === 'mapped') checkRootReadable(rootAttr, config.uid, config.gid)
+
+    const fs = new NfsFilesystem(engine, identity, rootFh, {
+      rsize,
+      wsize,
+      readonly: o.readonly,
+      dentryTtlMs: o.cache ? CACHE_SECONDS * 1000 : 1000,
+      log,
+    })
+    const fuse = new FuseMount(mountpoint, fs, {
+      fsname: `${o.source.host}:${o.source.export}`,
+      readonly: o.readonly,
+      cacheSeconds: o.cache ? CACHE_SECONDS : 0,
+      autoCache: o.autoCache,
+      // Above the longest a single RPC may take, with room for the few an op makes in a row.
+      opTimeoutMs: Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),
+      log,
+    })
+    try {
+      await fuse.mount()
+    } catch (err) {
+      throw new MountFailure(`FUSE mount on ${o.mountpoint} failed: ${(err as Error).message}`)
+    }
+    let unmounted = false
+    const unmountFuse = async (): Promise<void> => {
+      if (unmounted) return
+      unmounted = true
+      await fuse.unmount().catch(() => undefined)
+    }
+    cleanups.push(unmountFuse)
+
+    await waitReady(mountpoint)
+    out(`mapnfs: mounted ${o.sourceText} on ${o.mountpoint}`)
+
+    const done = new Promise<number>((resolve) => {
+      let stopping = false
+      const stop = async (why: string): Promise<void> => {
+        if (stopping) return
+        stopping = true
+        clearInterval(watch)
+        if (why !== 'gone') await unmountFuse()
+        await fs.commitAll()
+        if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), rsize, wsize })}`)
+        await undo()
+        resolve(0)
+      }
+      process.once('SIGINT', () => void stop('signal'))
+      process.once('SIGTERM', () => void stop('signal'))
+      // Someone ran `mapnfs unmount` / `fusermount -u`: libfuse's loop ends without telling us.
+      const watch = setInterval(() => {
+        if (!isMounted(mountpoint)) {
+          unmounted = true
+          void stop('gone')
+        }
+      }, WATCH_INTERVAL_MS)
+    })
+    return { done }
+  } catch (err) {
+    await undo()
+    throw err
+  }
+}
+
+function clampIo(v: number | undefined): number {
+  const n = v && v > 0 ? v : 32 * 1024
+  return Math.max(MIN_IO, Math.min(MAX_IO, n - (n % 4096) || n))
+}
+
+async function checkMountpoint(path: string): Promise<string> {
+  let st
+  try {
+    st = await stat(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new MountFailure(`mount point ${path} does not exist`)
+    if (code === 'ENOTCONN') throw new MountFailure(`mount point ${path} is busy (a dead FUSE mount; run: fusermount -u ${path})`)
+    throw new MountFailure(`mount point ${path} is not usable: ${code ?? (err as Error).message}`)
+  }
+  if (!st.isDirectory()) throw new MountFailure(`mount point ${path} is not a directory`)
+  const real = await realpath(path)
+  if (isMounted(real)) throw new MountFailure(`mount point ${path} is busy (already mounted)`)
+  return real
+}
+
+async function checkPrivileges(): Promise<void> {
+  const isRoot = process.getuid?.() === 0
+  try {
+    await access('/dev/fuse', fsc.R_OK | fsc.W_OK)
+  } catch {
+    throw new MountFailure(isRoot
+      ? 'cannot use /dev/fuse (is the fuse package installed and the device present?)'
+      : 'permission denied: mapnfs must run as root (it needs /dev/fuse and allow_other)')
+  }
+  // allow_other, which lets the application's uid use the mount, needs user_allow_other for non-root.
+  if (!isRoot && !/^\s*user_allow_other\s*$/m.test(readText('/etc/fuse.conf'))) {
+    throw new MountFailure('permission denied: non-root mounts need user_allow_other in /etc/fuse.conf (or run as root)')
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+async function waitReady(mountpoint: string): Promise<void> {
+  // fs.promises.stat runs on libuv's thread pool, so the main thread stays free to answer the
+  // FUSE request it causes (a synchronous stat of our own mount would deadlock).
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  for (;;) {
+    try {
+      await access(mountpoint, fsc.F_OK)
+      await stat(mountpoint)
+      return
+    } catch (err) {
+      if (Date.now() > deadline) throw new MountFailure(`the mount on ${mountpoint} did not answer: ${(err as Error).message}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// mapnfs command line: `mount` runs the daemon in the foreground, `unmount` asks the kernel to
+// drop a mount (the daemon notices and exits). Every failure is one line on stderr.
+import { spawnSync } from 'node:child_process'
+import { HELP, parseMountArgs, UsageError } from './options.js'
+import { MountFailure, runMount } from './lifecycle.js'
+import { isMounted } from './mounts.js'
+import { realpathSync } from 'node:fs'
+
+const log = (line: string): void => {
+  process.stderr.write(`mapnfs: ${line}\n`)
+}
+
+/** One line, never a stack: typed errors carry a message fit for users. */
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const msg = err.message.split('\n')[0] ?? ''
+    return msg || err.name
+  }
+  return String(err)
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP)
+    return cmd === undefined ? 2 : 0
+  }
+  if (cmd === 'mount') {
+    const opts = parseMountArgs(rest)
+    const running = await runMount(opts, log, (line) => process.stdout.write(line + '\n'))
+    return running.done
+  }
+  if (cmd === 'unmount' || cmd === 'umount') {
+    if (rest.length !== 1) throw new UsageError('usage: mapnfs unmount MOUNTPOINT')
+    const mp = rest[0]!
+    let real = mp
+    try {
+      real = realpathSync(mp)
+    } catch {
+      // A dead FUSE mount cannot be resolved; fusermount takes the path as given.
+    }
+    if (!isMounted(real) && !isMounted(mp)) throw new MountFailure(`${mp} is not mounted`)
+    const r = spawnSync('fusermount', ['-u', mp], { encoding: 'utf8' })
+    if (r.status !== 0) throw new MountFailure(`unmount of ${mp} failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`)
+    return 0
+  }
+  throw new UsageError(`unknown command '${cmd}' (expected mount or unmount; see mapnfs --help)`)
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exit(code)
+}, (err: unknown) => {
+  log(describe(err))
+  process.exit(err instanceof UsageError ? 2 : 1)
+})

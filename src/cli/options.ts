@@ -1,0 +1,263 @@
+// Command line and mount options. Names and error texts follow what users of the platform's
+// NFS volume services already know (identity contract); every rejection is a UsageError whose
+// message is the one line the user sees.
+import { parseId } from '../identity/index.js'
+
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE'
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export interface Source {
+  host: string
+  /** NFS port from nfs://host:port/… */
+  port?: number
+  /** MOUNT port from ?mountport=N */
+  mountPort?: number
+  export: string
+}
+
+export interface MountOptions {
+  source: Source
+  /** The SOURCE argument as given (printed back in the "mounted" line). */
+  sourceText: string
+  mountpoint: string
+  uid?: number
+  gid?: number
+  localUid?: number
+  localGid?: number
+  readonly: boolean
+  cache: boolean
+  autoCache: boolean
+  nfsPort?: number
+  mountPort?: number
+  /** undefined = default (on when running as root) */
+  resvport?: boolean
+  /** Minor RPC timeout in tenths of a second (as nfs(5) timeo). */
+  timeo: number
+  /** Retransmissions before a call fails (soft mount). */
+  retrans: number
+  stats: boolean
+}
+
+export const DEFAULTS = {
+  timeo: 50,
+  retrans: 3,
+} as const
+
+const VALUE_OPTIONS = new Set(['uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
+const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats'])
+
+export function parseSource(text: string): Source {
+  const bad = (): never => {
+    throw new UsageError(`Invalid 'share' option: '${text}' (expected nfs://host[:port]/export or host:/export)`)
+  }
+  if (text.startsWith('nfs://')) {
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      return bad()
+    }
+    if (!url.hostname) return bad()
+    const src: Source = { host: stripBrackets(url.hostname), export: decodeURIComponent(url.pathname) || '/' }
+    if (url.port) src.port = parsePort('port', url.port)
+    for (const [k, v] of url.searchParams) {
+      if (k === 'mountport') src.mountPort = parsePort('mountport', v)
+      else if (k === 'version' || k === 'vers') parseVersion(v)
+      else throw new UsageError(`unknown option '${k}' in source URL`)
+    }
+    if (!src.export.startsWith('/')) return bad()
+    return src
+  }
+  const i = text.indexOf(':')
+  if (i <= 0) return bad()
+  const host = stripBrackets(text.slice(0, i))
+  const path = text.slice(i + 1)
+  if (!host || !path.startsWith('/')) return bad()
+  return { host, export: path }
+}
+
+function stripBrackets(h: string): string {
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h
+}
+
+function parsePort(name: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`Invalid '${name}' option (expected a port number 1-65535)`)
+  return Number(v)
+}
+
+function parseBool(name: string, v: string | true): boolean {
+  if (v === true) return true
+  const s = v.toLowerCase()
+  if (['true', 'yes', 'on', '1'].includes(s)) return true
+  if (['false', 'no', 'off', '0'].includes(s)) return false
+  throw new UsageError(`Invalid '${name}' option`)
+}
+
+export function parseVersion(v: string): void {
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(Number(v) > 0)) throw new UsageError(`"version" must be a positive numeric value`)
+  const [major, minor] = v.trim().split('.')
+  if (major === '3') {
+    if (minor !== undefined && Number(minor) !== 0) throw new UsageError('NFSv3 does not use minor versions')
+    return
+  }
+  if (major === '4') throw new UsageError('NFSv4 is not supported by this client (use version=3)')
+  throw new UsageError(`NFS version ${v} is not supported by this client (use version=3)`)
+}
+
+function parseInt(name: string, v: string | true, min: number, max: number): number {
+  if (v === true || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new UsageError(`Invalid '${name}' option (expected an integer ${min}-${max})`)
+  }
+  return Number(v)
+}
+
+/** Collects `-o a=b,c` and `--a b` / `--a=b` / `--c` into ordered [name, value] pairs. */
+function collect(args: string[]): { positional: string[]; opts: [string, string | true][] } {
+  const positional: string[] = []
+  const opts: [string, string | true][] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '-o') {
+      const v = args[++i]
+      if (v === undefined) throw new UsageError("option '-o' needs a value")
+      for (const part of v.split(',')) {
+        if (part === '') continue
+        const eq = part.indexOf('=')
+        opts.push(eq < 0 ? [part, true] : [part.slice(0, eq), part.slice(eq + 1)])
+      }
+    } else if (a.startsWith('-o') && a.length > 2) {
+      collect(['-o', a.slice(2)]).opts.forEach((o) => opts.push(o))
+    } else if (a.startsWith('--')) {
+      const body = a.slice(2)
+      const eq = body.indexOf('=')
+      if (eq >= 0) {
+        opts.push([body.slice(0, eq), body.slice(eq + 1)])
+      } else if (FLAG_OPTIONS.has(body)) {
+        opts.push([body, true])
+      } else if (VALUE_OPTIONS.has(body)) {
+        const v = args[++i]
+        if (v === undefined) throw new UsageError(`option '--${body}' needs a value`)
+        opts.push([body, v])
+      } else {
+        opts.push([body, true])
+      }
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown option '${a}'`)
+    } else {
+      positional.push(a)
+    }
+  }
+  return { positional, opts }
+}
+
+/** Parses the arguments after `mount`. Throws UsageError with the message to print. */
+export function parseMountArgs(args: string[]): MountOptions {
+  const { positional, opts } = collect(args)
+  if (positional.length < 2) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] (see mapnfs --help)')
+  if (positional.length > 2) throw new UsageError(`unexpected argument '${positional[2]}'`)
+  const [sourceText, mountpoint] = positional as [string, string]
+  const out: MountOptions = {
+    source: parseSource(sourceText),
+    sourceText,
+    mountpoint,
+    readonly: false,
+    cache: false,
+    autoCache: true,
+    timeo: DEFAULTS.timeo,
+    retrans: DEFAULTS.retrans,
+    stats: false,
+  }
+  let cacheSet = false
+  for (const [name, value] of opts) {
+    const str = (): string => {
+      if (value === true) throw new UsageError(`option '${name}' needs a value`)
+      return value
+    }
+    switch (name) {
+      case 'uid': out.uid = parseId('uid', str()); break
+      case 'gid': out.gid = parseId('gid', str()); break
+      case 'localuid': out.localUid = parseId('localuid', str()); break
+      case 'localgid': out.localGid = parseId('localgid', str()); break
+      case 'ro': case 'readonly': out.readonly = parseBool(name, value); break
+      case 'rw': out.readonly = !parseBool(name, value); break
+      case 'cache': out.cache = parseBool('cache', value); cacheSet = true; break
+      case 'auto_cache': out.autoCache = parseBool('auto_cache', value); break
+      case 'noauto_cache': out.autoCache = false; break
+      case 'version': case 'vers': parseVersion(str()); break
+      case 'nfsport': out.nfsPort = parsePort('nfsport', str()); break
+      case 'mountport': out.mountPort = parsePort('mountport', str()); break
+      case 'resvport': out.resvport = parseBool('resvport', value); break
+      case 'noresvport': out.resvport = false; break
+      case 'timeo': out.timeo = parseInt('timeo', value, 1, 6000); break
+      case 'retrans': out.retrans = parseInt('retrans', value, 0, 10); break
+      case 'stats': out.stats = parseBool('stats', value); break
+      case 'password':
+        throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file'")
+      case 'username': case 'password-file':
+        throw new UsageError('LDAP username is specified but LDAP is not configured')
+      default:
+        throw new UsageError(`unknown option '${name}'`)
+    }
+  }
+  if (out.uid !== undefined && out.gid === undefined) throw new UsageError("required 'gid' option is missing")
+  if (out.gid !== undefined && out.uid === undefined) throw new UsageError("required 'uid' option is missing")
+  if ((out.localUid !== undefined || out.localGid !== undefined) && out.uid === undefined) {
+    throw new UsageError("'localuid'/'localgid' need 'uid' and 'gid' (they say how the mapped ids are shown)")
+  }
+  // readonly turns attribute caching on unless the user said otherwise (contract: `readonly`).
+  if (out.readonly && !cacheSet) out.cache = true
+  return out
+}
+
+export const HELP = `mapnfs: NFSv3 over FUSE with per-mount uid/gid mapping
+
+Usage:
+  mapnfs mount SOURCE MOUNTPOINT [-o opt[=val][,opt...]] [--opt val | --flag ...]
+  mapnfs unmount MOUNTPOINT
+  mapnfs --help
+
+SOURCE is nfs://host[:port]/export[?mountport=N] or host:/export.
+mapnfs runs in the foreground. Once the mount answers it prints
+  mapnfs: mounted SOURCE on MOUNTPOINT
+and serves until SIGINT/SIGTERM or 'mapnfs unmount', then unmounts and exits 0.
+Errors are one line on stderr and a non-zero exit (2: bad usage, 1: mount failed);
+nothing stays mounted after a failure. Run as root (FUSE with allow_other).
+
+Identity (every option works as -o name=value and as --name value):
+  uid=N, gid=N     Server-side identity: every RPC carries AUTH_SYS uid=N gid=N gids=[N];
+                   files owned by N:N on the server are shown as the local identity, and
+                   chown to the local identity is sent as N:N. Both or neither; 0 refused.
+                   Without them mapnfs is a plain multi-user client: each call carries the
+                   calling process's own uid, gid and supplementary groups, ownership unmapped.
+  localuid=N, localgid=N
+                   Local identity shown for mapped files (default: the calling process's).
+  The mount is refused with "user lacks read access to share" when uid/gid cannot read
+  the export root.
+
+Caching:
+  cache[=BOOL]     Attribute and entry caching (3 s). Default false: every stat asks the server.
+  ro, readonly     Read-only mount (writes fail with EROFS); turns cache on unless cache=false.
+  auto_cache[=BOOL], noauto_cache
+                   Keep file data cached across opens while mtime and size are unchanged
+                   (default on).
+
+Transport:
+  version=3        NFS version; only 3 (or 3.0) is supported.
+  nfsport=N        NFS port (default: from nfs://host:PORT, else the portmapper on port 111).
+  mountport=N      MOUNT port (default: ?mountport=N in the URL, else the portmapper).
+  resvport, noresvport
+                   Bind a reserved source port (512-1023), which "secure" exports require.
+                   Default: on when running as root.
+  timeo=N          Tenths of a second before an unanswered call is sent again (default ${DEFAULTS.timeo}).
+  retrans=N        Retransmissions before a call fails with ETIMEDOUT (default ${DEFAULTS.retrans}).
+                   Calls are soft: an unreachable server gives ETIMEDOUT after
+                   timeo x (retrans + 1), never a hang. Dropped connections are reopened and
+                   the calls in flight resent.
+  stats            On exit, print "mapnfs: stats {json}" (calls, maxInFlight, retransmits,
+                   reconnects) on stderr.
+`

@@ -1,0 +1,147 @@
+// The only module that imports fuse-native. It turns libfuse callbacks into calls on
+// NfsFilesystem and back: reads the caller (uid, gid, pid) of each request, negates errno for
+// the binding, copies write data out of the FUSE buffer, and owns mount and unmount.
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
+import type { Caller } from '../identity/index.js'
+import { toErrno } from './errno.js'
+import type { NfsFilesystem } from './filesystem.js'
+
+const require = createRequire(import.meta.url)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Fuse = require('fuse-native') as FuseConstructor
+// The same addon instance fuse-native loaded (node-gyp-build resolves build/Release first);
+// scripts/build-fuse-native.mjs adds fuse_native_caller to it.
+const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as {
+  fuse_native_caller?: (out: Uint32Array) => void
+}
+
+type Cb = (code: number, ...rest: unknown[]) => void
+interface FuseInstance {
+  mount(cb: (err: Error | null) => void): void
+  unmount(cb: (err: Error | null) => void): void
+}
+type FuseConstructor = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance
+
+export interface FuseMountOptions {
+  /** Shown as the source in /proc/mounts. */
+  fsname: string
+  readonly: boolean
+  /** Kernel attribute/entry cache lifetime in seconds; 0 = ask us every time. */
+  cacheSeconds: number
+  /** Keep the kernel page cache across opens while mtime/size are unchanged. */
+  autoCache: boolean
+  /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short. */
+  opTimeoutMs: number
+  log: (line: string) => void
+}
+
+export function callerContextAvailable(): boolean {
+  return typeof binding.fuse_native_caller === 'function'
+}
+
+/** libfuse option string: what fuse-native does not expose rides on the fsname (see platform facts). */
+function libfuseOptions(o: FuseMountOptions): string {
+  const fsname = o.fsname.replace(/[,\\\s]/g, '_')
+  const t = o.cacheSeconds
+  const extra = [
+    'big_writes',
+    'use_ino',
+    `entry_timeout=${t}`,
+    `attr_timeout=${t}`,
+    `ac_attr_timeout=${t}`,
+    `negative_timeout=0`,
+    ...(o.readonly ? ['ro'] : []),
+  ]
+  return [fsname, ...extra].join(',')
+}
+
+export class FuseMount {
+  readonly #fuse: FuseInstance
+  readonly #mountpoint: string
+
+  constructor(mountpoint: string, fs: NfsFilesystem, opts: FuseMountOptions) {
+    this.#mountpoint = mountpoint
+    this.#fuse = new Fuse(mountpoint, buildOps(fs, opts.log), {
+      allowOther: true,
+      autoCache: opts.autoCache,
+      fsname: libfuseOptions(opts),
+      subtype: 'mapnfs',
+      timeout: opts.opTimeoutMs,
+    })
+  }
+
+  get mountpoint(): string {
+    return this.#mountpoint
+  }
+
+  mount(): Promise<void> {
+    return new Promise((resolve, reject) => this.#fuse.mount((err) => (err ? reject(err) : resolve())))
+  }
+
+  unmount(): Promise<void> {
+    return new Promise((resolve, reject) => this.#fuse.unmount((err) => (err ? reject(err) : resolve())))
+  }
+}
+
+function buildOps(fs: NfsFilesystem, log: (line: string) => void): Record<string, unknown> {
+  const ctx = new Uint32Array(3)
+  const caller = (): Caller => {
+    binding.fuse_native_caller!(ctx)
+    return { uid: ctx[0]!, gid: ctx[1]!, pid: ctx[2]! }
+  }
+  const fail = (cb: Cb, err: unknown): void => cb(-toErrno(err, log))
+  // Settles a promise into a fuse-native callback: (0, value) or (-errno).
+  const done = <T>(cb: Cb, p: Promise<T>, ok: (v: T) => unknown[] = () => []): void => {
+    p.then((v) => cb(0, ...ok(v)), (err) => fail(cb, err))
+  }
+  const safe = (cb: Cb, f: () => void): void => {
+    try {
+      f()
+    } catch (err) {
+      fail(cb, err)
+    }
+  }
+
+  return {
+    getattr: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.getattr(caller(), path), (st) => [st])),
+    access: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.access(caller(), path, mode))),
+    statfs: (_path: string, cb: Cb) => safe(cb, () => done(cb, fs.statfs(caller()), (s) => [s])),
+    readdir: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.readdir(caller(), path), (names) => [names])),
+    open: (path: string, flags: number, cb: Cb) => safe(cb, () => done(cb, fs.open(caller(), path, flags), (fd) => [fd])),
+    create: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.create(caller(), path, mode), (fd) => [fd])),
+    read: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+      try {
+        fs.read(fd, buf, len, pos).then((n) => cb(n), (err) => cb(-toErrno(err, log)))
+      } catch (err) {
+        cb(-toErrno(err, log))
+      }
+    },
+    write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+      try {
+        // The FUSE buffer is only ours until cb(); the data may be needed again for a resend.
+        const data = Buffer.from(buf.subarray(0, len))
+        fs.write(fd, data, pos).then((n) => cb(n), (err) => cb(-toErrno(err, log)))
+      } catch (err) {
+        cb(-toErrno(err, log))
+      }
+    },
+    flush: (_path: string, fd: number, cb: Cb) => safe(cb, () => done(cb, fs.flush(fd))),
+    fsync: (_path: string, _datasync: number, fd: number, cb: Cb) => safe(cb, () => done(cb, fs.fsync(fd))),
+    fsyncdir: (_path: string, _datasync: number, _fd: number, cb: Cb) => cb(0),
+    release: (_path: string, fd: number, cb: Cb) => safe(cb, () => done(cb, fs.release(fd))),
+    truncate: (path: string, size: number, cb: Cb) => safe(cb, () => done(cb, fs.truncate(caller(), path, size))),
+    ftruncate: (_path: string, fd: number, size: number, cb: Cb) => safe(cb, () => done(cb, fs.ftruncate(caller(), fd, size))),
+    chmod: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.chmod(caller(), path, mode))),
+    chown: (path: string, uid: number, gid: number, cb: Cb) => safe(cb, () => done(cb, fs.chown(caller(), path, uid, gid))),
+    utimens: (path: string, atime: number, mtime: number, cb: Cb) => safe(cb, () => done(cb, fs.utimens(caller(), path, atime, mtime))),
+    mkdir: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.mkdir(caller(), path, mode))),
+    rmdir: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.rmdir(caller(), path))),
+    unlink: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.unlink(caller(), path))),
+    rename: (from: string, to: string, cb: Cb) => safe(cb, () => done(cb, fs.rename(caller(), from, to))),
+    symlink: (target: string, path: string, cb: Cb) => safe(cb, () => done(cb, fs.symlink(caller(), target, path))),
+    readlink: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.readlink(caller(), path), (t) => [t])),
+    link: (from: string, to: string, cb: Cb) => safe(cb, () => done(cb, fs.link(caller(), from, to))),
+    mknod: (path: string, mode: number, dev: number, cb: Cb) => safe(cb, () => done(cb, fs.mknod(caller(), path, mode, dev))),
+  }
+}

@@ -1,0 +1,456 @@
+// The filesystem behind the FUSE mount, in FUSE's terms (paths, fds, errno) but without
+// fuse-native: adapter.ts is the only module that sees the binding.
+//
+// Paths resolve to NFS handles through the PathCache; the final component of a path is
+// looked up afresh whenever attributes matter, so "no caching" really shows the server's
+// state (a LOOKUP returns the attributes and costs the same as a GETATTR). A handle the
+// server calls stale is dropped and the path resolved once more before ESTALE is reported.
+import type { Engine } from '../engine/index.js'
+import type { Caller, IdentityMap } from '../identity/index.js'
+import type { CallCredential } from '../proto/nfs3/index.js'
+import {
+  ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, NFS3ERR_BAD_COOKIE,
+} from '../xdr/constants.js'
+import type { Fattr3, NfsTime3, Sattr3 } from '../xdr/types.js'
+import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
+import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, EPERM, EROFS, ESTALE, FsError } from './errno.js'
+import { OpenFile } from './open-file.js'
+import { PathCache } from './path-cache.js'
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, toFuseStat, type FuseStat } from './stat.js'
+
+export interface FilesystemOptions {
+  /** Negotiated READ size (FSINFO rtmax clamped). */
+  rsize: number
+  /** Negotiated WRITE size (FSINFO wtmax clamped). */
+  wsize: number
+  /** Refuse every modification with EROFS. */
+  readonly: boolean
+  /** How long a resolved directory handle is trusted without a new LOOKUP. */
+  dentryTtlMs: number
+  log: (line: string) => void
+}
+
+export interface FuseStatfs {
+  bsize: number
+  frsize: number
+  blocks: number
+  bfree: number
+  bavail: number
+  files: number
+  ffree: number
+  favail: number
+  fsid: number
+  flag: number
+  namemax: number
+}
+
+const O_ACCMODE = 3
+const O_WRONLY = 1
+const O_RDWR = 2
+/** NFS servers limit a name component to 255 bytes (NAME_MAX); refuse longer ones before sending. */
+const NAME_MAX = 255
+/** READDIRPLUS sizes: directory bytes per reply, and the whole reply (entries carry attributes). */
+const READDIR_DIRCOUNT = 16 * 1024
+const READDIR_MAXCOUNT = 64 * 1024
+/** libfuse2 turns UTIME_NOW and UTIME_OMIT into tv_sec 0 + nsec ~2^30, which the binding hands over as 1073 ms. */
+const UTIME_SPECIAL_MS = 1073
+const FD_MAX = 0xffffffff
+
+export class NfsFilesystem {
+  readonly #engine: Engine
+  readonly #identity: IdentityMap
+  readonly #root: Buffer
+  readonly #opts: FilesystemOptions
+  readonly #paths: PathCache
+  readonly #files = new Map<number, OpenFile>()
+  #nextFd = 1
+
+  constructor(engine: Engine, identity: IdentityMap, root: Buffer, opts: FilesystemOptions) {
+    this.#engine = engine
+    this.#identity = identity
+    this.#root = root
+    this.#opts = opts
+    this.#paths = new PathCache(opts.dentryTtlMs)
+  }
+
+  get openFiles(): number {
+    return this.#files.size
+  }
+
+  // ---- resolution -------------------------------------------------------------------------
+
+  async #cred(caller: Caller): Promise<CallCredential> {
+    return this.#identity.credentialFor(caller)
+  }
+
+  /** Handle of a directory path, from the cache when fresh. */
+  async #dir(cred: CallCredential, path: string): Promise<Buffer> {
+    if (path === '/') return this.#root
+    const hit = this.#paths.get(path)
+    if (hit) return hit
+    const { fh } = await this.#lookup(cred, path)
+    return fh
+  }
+
+  /** Fresh LOOKUP of the last component: handle and current attributes. */
+  async #lookup(cred: CallCredential, path: string): Promise<{ fh: Buffer; attr: Fattr3 }> {
+    if (path === '/') {
+      const r = await this.#engine.getattr(cred, this.#root)
+      return { fh: this.#root, attr: r.attr! }
+    }
+    const [parent, name] = split(path)
+    const dir = await this.#dir(cred, parent)
+    const r = await this.#engine.lookup(cred, dir, name)
+    const fh = r.fh!
+    const attr = r.attr ?? (await this.#engine.getattr(cred, fh)).attr!
+    this.#paths.set(path, fh)
+    return { fh, attr }
+  }
+
+  /** Runs `op`, and once more after dropping cached handles if the server says one is stale. */
+  async #retryStale<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op()
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== ESTALE) throw err
+      this.#paths.clear()
+      return op()
+    }
+  }
+
+  #writable(): void {
+    if (this.#opts.readonly) throw new FsError(EROFS, 'read-only mount')
+  }
+
+  #file(fd: number): OpenFile {
+    const f = this.#files.get(fd)
+    if (!f) throw new FsError(EBADF, `unknown file handle ${fd}`)
+    return f
+  }
+
+  #addFile(f: OpenFile): number {
+    for (let i = 0; i < 16 && this.#files.has(this.#nextFd); i++) this.#nextFd = this.#nextFd >= FD_MAX ? 1 : this.#nextFd + 1
+    const fd = this.#nextFd
+    this.#nextFd = fd >= FD_MAX ? 1 : fd + 1
+    this.#files.set(fd, f)
+    return fd
+  }
+
+  // ---- attributes -------------------------------------------------------------------------
+
+  async getattr(caller: Caller, path: string): Promise<FuseStat> {
+    const cred = await this.#cred(caller)
+    return this.#retryStale(async () => toFuseStat((await this.#lookup(cred, path)).attr))
+  }
+
+  async #setattr(caller: Caller, path: string, attrs: Sattr3): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    await this.#retryStale(async () => {
+      const { fh } = await this.#lookup(cred, path)
+      await this.#engine.setattr(cred, fh, attrs)
+    })
+  }
+
+  chmod(caller: Caller, path: string, mode: number): Promise<void> {
+    return this.#setattr(caller, path, { mode: mode & 0o7777 })
+  }
+
+  chown(caller: Caller, path: string, uid: number, gid: number): Promise<void> {
+    return this.#setattr(caller, path, this.#identity.toServerOwner(uid, gid, caller))
+  }
+
+  truncate(caller: Caller, path: string, size: number): Promise<void> {
+    return this.#setattr(caller, path, { size })
+  }
+
+  async ftruncate(caller: Caller, fd: number, size: number): Promise<void> {
+    this.#writable()
+    const f = this.#file(fd)
+    await this.#engine.setattr(await this.#cred(caller), f.fh, { size })
+  }
+
+  utimens(caller: Caller, path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+    return this.#setattr(caller, path, { atime: toTime(atimeMs), mtime: toTime(mtimeMs) })
+  }
+
+  async access(caller: Caller, path: string, mode: number): Promise<void> {
+    const cred = await this.#cred(caller)
+    await this.#retryStale(async () => {
+      const { fh, attr } = await this.#lookup(cred, path)
+      if (mode === 0) return
+      const isDir = attr.type === NF3DIR
+      let want = 0
+      if (mode & 4) want |= ACCESS3_READ
+      if (mode & 2) want |= isDir ? ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_DELETE : ACCESS3_MODIFY | ACCESS3_EXTEND
+      if (mode & 1) want |= isDir ? ACCESS3_LOOKUP : ACCESS3_EXECUTE
+      if (mode & 2 && this.#opts.readonly) throw new FsError(EROFS, 'read-only mount')
+      const granted = (await this.#engine.access(cred, fh, want)).access ?? 0
+      if (!grants(granted, mode, isDir)) throw new FsError(EACCES, `access ${mode} denied`)
+    })
+  }
+
+  async statfs(caller: Caller): Promise<FuseStatfs> {
+    const cred = await this.#cred(caller)
+    const r = await this.#engine.fsstat(cred, this.#root)
+    // fuse-native passes 32-bit block counts: grow the fragment size until they fit.
+    let frsize = 4096
+    while ((r.tbytes ?? 0) / frsize > 0xffffffff) frsize *= 2
+    return {
+      bsize: frsize,
+      frsize,
+      blocks: Math.floor((r.tbytes ?? 0) / frsize),
+      bfree: Math.floor((r.fbytes ?? 0) / frsize),
+      bavail: Math.floor((r.abytes ?? 0) / frsize),
+      files: Math.min(r.tfiles ?? 0, 0xffffffff),
+      ffree: Math.min(r.ffiles ?? 0, 0xffffffff),
+      favail: Math.min(r.afiles ?? 0, 0xffffffff),
+      fsid: 0,
+      flag: 0,
+      namemax: NAME_MAX,
+    }
+  }
+
+  // ---- directories ------------------------------------------------------------------------
+
+  async readdir(caller: Caller, path: string): Promise<string[]> {
+    const cred = await this.#cred(caller)
+    return this.#retryStale(async () => {
+      const dir = await this.#dir(cred, path)
+      for (let restart = 0; ; restart++) {
+        try {
+          return await this.#readdirOnce(cred, dir, path)
+        } catch (err) {
+          // RFC 1813 §3.3.16: the cookie went stale (directory changed); start over once.
+          if ((err as { status?: number }).status !== NFS3ERR_BAD_COOKIE || restart > 0) throw err
+        }
+      }
+    })
+  }
+
+  async #readdirOnce(cred: CallCredential, dir: Buffer, path: string): Promise<string[]> {
+    const names: string[] = []
+    const seen = new Set<bigint>()
+    let cookie = 0n
+    let verf = Buffer.alloc(8)
+    const prefix = path === '/' ? '/' : path + '/'
+    for (;;) {
+      const r = await this.#engine.readdirplus(cred, dir, cookie, verf, READDIR_DIRCOUNT, READDIR_MAXCOUNT)
+      verf = r.cookieverf ?? verf
+      const entries = r.entries ?? []
+      for (const e of entries) {
+        // A cookie that does not advance would make us loop forever on a broken server.
+        if (e.cookie === cookie || seen.has(e.cookie)) {
+          throw new FsError(EIO, `server returned a repeating READDIRPLUS cookie in ${path}`)
+        }
+        seen.add(e.cookie)
+        names.push(e.name)
+        if (e.fh && e.name !== '.' && e.name !== '..') this.#paths.set(prefix + e.name, e.fh)
+        cookie = e.cookie
+      }
+      if (r.eof) break
+      if (entries.length === 0) throw new FsError(EIO, `server returned no entries and no EOF for ${path}`)
+    }
+    if (!names.includes('.')) names.unshift('.')
+    if (!names.includes('..')) names.splice(1, 0, '..')
+    return names
+  }
+
+  async mkdir(caller: Caller, path: string, mode: number): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(path)
+    await this.#retryStale(async () => {
+      const r = await this.#engine.mkdir(cred, await this.#dir(cred, parent), name, { mode: mode & 0o7777 })
+      if (r.fh) this.#paths.set(path, r.fh)
+    })
+  }
+
+  async rmdir(caller: Caller, path: string): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(path)
+    await this.#retryStale(async () => {
+      await this.#engine.rmdir(cred, await this.#dir(cred, parent), name)
+    })
+    this.#paths.invalidate(path)
+  }
+
+  // ---- names ------------------------------------------------------------------------------
+
+  async unlink(caller: Caller, path: string): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(path)
+    await this.#retryStale(async () => {
+      await this.#engine.remove(cred, await this.#dir(cred, parent), name)
+    })
+    this.#paths.invalidate(path)
+  }
+
+  async rename(caller: Caller, from: string, to: string): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [fromParent, fromName] = split(from)
+    const [toParent, toName] = split(to)
+    try {
+      await this.#retryStale(async () => {
+        await this.#engine.rename(cred, await this.#dir(cred, fromParent), fromName, await this.#dir(cred, toParent), toName)
+      })
+    } finally {
+      this.#paths.invalidate(from)
+      this.#paths.invalidate(to)
+    }
+  }
+
+  async symlink(caller: Caller, target: string, path: string): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(path)
+    await this.#retryStale(async () => {
+      await this.#engine.symlink(cred, await this.#dir(cred, parent), name, { mode: 0o777 }, target)
+    })
+  }
+
+  async readlink(caller: Caller, path: string): Promise<string> {
+    const cred = await this.#cred(caller)
+    return this.#retryStale(async () => {
+      const { fh, attr } = await this.#lookup(cred, path)
+      if (attr.type !== NF3LNK) throw new FsError(EINVAL, `${path} is not a symbolic link`)
+      return (await this.#engine.readlink(cred, fh)).target!.toString('utf8')
+    })
+  }
+
+  async link(caller: Caller, from: string, to: string): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(to)
+    await this.#retryStale(async () => {
+      const { fh } = await this.#lookup(cred, from)
+      await this.#engine.link(cred, fh, await this.#dir(cred, parent), name)
+    })
+  }
+
+  async mknod(caller: Caller, path: string, mode: number, dev: number): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(path)
+    const attrs: Sattr3 = { mode: mode & 0o7777 }
+    const kind = mode & S_IFMT
+    await this.#retryStale(async () => {
+      const dir = await this.#dir(cred, parent)
+      switch (kind) {
+        case 0:
+        case S_IFREG:
+          await this.#engine.create(cred, dir, name, { mode: GUARDED, attrs })
+          return
+        case S_IFIFO:
+          await this.#engine.mknod(cred, dir, name, NF3FIFO, attrs)
+          return
+        case S_IFSOCK:
+          await this.#engine.mknod(cred, dir, name, NF3SOCK, attrs)
+          return
+        case S_IFCHR:
+        case S_IFBLK: {
+          const major = ((dev >>> 8) & 0xfff) >>> 0
+          const minor = ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0
+          await this.#engine.mknod(cred, dir, name, kind === S_IFCHR ? NF3CHR : NF3BLK, attrs, { major, minor })
+          return
+        }
+        default:
+          throw new FsError(EPERM, `cannot create file type ${kind.toString(8)}`)
+      }
+    })
+  }
+
+  // ---- files ------------------------------------------------------------------------------
+
+  async open(caller: Caller, path: string, flags: number): Promise<number> {
+    const acc = flags & O_ACCMODE
+    const wantsWrite = acc === O_WRONLY || acc === O_RDWR
+    if (wantsWrite) this.#writable()
+    const cred = await this.#cred(caller)
+    return this.#retryStale(async () => {
+      const { fh, attr } = await this.#lookup(cred, path)
+      // Like the kernel NFS client: ask the server at open, so a denied open fails at open().
+      const want = (acc === O_WRONLY ? 0 : ACCESS3_READ) | (wantsWrite ? ACCESS3_MODIFY | ACCESS3_EXTEND : 0)
+      if (attr.type !== NF3DIR) {
+        const granted = (await this.#engine.access(cred, fh, want)).access ?? 0
+        if ((want & ACCESS3_READ && !(granted & ACCESS3_READ)) ||
+            (wantsWrite && !(granted & (ACCESS3_MODIFY | ACCESS3_EXTEND)))) {
+          throw new FsError(EACCES, `open of ${path} denied`)
+        }
+      }
+      return this.#addFile(new OpenFile(fh, cred, wantsWrite))
+    })
+  }
+
+  async create(caller: Caller, path: string, mode: number): Promise<number> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const [parent, name] = split(path)
+    return this.#retryStale(async () => {
+      const dir = await this.#dir(cred, parent)
+      const r = await this.#engine.create(cred, dir, name, { mode: GUARDED, attrs: { mode: mode & 0o7777 } })
+      const fh = r.fh ?? (await this.#engine.lookup(cred, dir, name)).fh!
+      this.#paths.set(path, fh)
+      return this.#addFile(new OpenFile(fh, cred, true))
+    })
+  }
+
+  read(fd: number, into: Buffer, length: number, offset: number): Promise<number> {
+    return this.#file(fd).read(this.#engine, this.#opts.rsize, into, length, offset)
+  }
+
+  /** `data` must be owned by the caller (copied out of the FUSE buffer): it may be kept until COMMIT. */
+  write(fd: number, data: Buffer, offset: number): Promise<number> {
+    this.#writable()
+    return this.#file(fd).write(this.#engine, this.#opts.wsize, data, offset)
+  }
+
+  flush(fd: number): Promise<void> {
+    return this.#file(fd).commit(this.#engine)
+  }
+
+  fsync(fd: number): Promise<void> {
+    return this.#file(fd).commit(this.#engine)
+  }
+
+  async release(fd: number): Promise<void> {
+    const f = this.#file(fd)
+    try {
+      await f.commit(this.#engine)
+    } finally {
+      this.#files.delete(fd)
+    }
+  }
+
+  /** Commits every open file (unmount path). Resolves when all are done; logs failures. */
+  async commitAll(): Promise<void> {
+    await Promise.all([...this.#files.values()].map((f) => f.commit(this.#engine).catch((err: Error) => {
+      this.#opts.log(`commit on unmount failed: ${err.message}`)
+    })))
+  }
+}
+
+function split(path: string): [string, string] {
+  const i = path.lastIndexOf('/')
+  const parent = i <= 0 ? '/' : path.slice(0, i)
+  const name = path.slice(i + 1)
+  if (name.length === 0 || name === '.' || name === '..') throw new FsError(EINVAL, `invalid path ${path}`)
+  if (Buffer.byteLength(name) > NAME_MAX) throw new FsError(ENAMETOOLONG, 'name too long')
+  return [parent, name]
+}
+
+function toTime(ms: number): NfsTime3 | 'server' {
+  if (ms === UTIME_SPECIAL_MS) return 'server'
+  return { seconds: Math.floor(ms / 1000), nseconds: (ms % 1000) * 1e6 }
+}
+
+function grants(granted: number, mode: number, isDir: boolean): boolean {
+  if (mode & 4 && !(granted & ACCESS3_READ)) return false
+  if (mode & 2 && !(granted & (ACCESS3_MODIFY | ACCESS3_EXTEND | (isDir ? ACCESS3_DELETE : 0)))) return false
+  if (mode & 1 && !(granted & (isDir ? ACCESS3_LOOKUP : ACCESS3_EXECUTE))) return false
+  return true
+}
+

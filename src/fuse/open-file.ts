@@ -1,0 +1,116 @@
+// One open file: reads split to rsize, writes split to wsize, UNSTABLE writes tracked until
+// a COMMIT makes them durable (RFC 1813 §3.3.7, §3.3.21).
+//
+//   write() ──► WRITE UNSTABLE ──► #uncommitted: [{offset, data, verf}]  (copies we own)
+//                                        │ > WRITE_BEHIND_LIMIT bytes: commit() before returning
+//   flush/fsync/release ──► commit(): COMMIT ──► verf equal to each chunk's? drop the chunks
+//                                               differs? the server restarted and lost them:
+//                                               rewrite those chunks FILE_SYNC, then drop
+//
+// The window is bounded, so an application writing faster than the server answers is slowed
+// down instead of growing our memory (backpressure).
+import type { Engine } from '../engine/index.js'
+import type { CallCredential } from '../proto/nfs3/index.js'
+import { FILE_SYNC, UNSTABLE } from '../xdr/types.js'
+import { EIO, FsError } from './errno.js'
+
+/** Uncommitted bytes kept per open file before a write waits for a COMMIT. */
+export const WRITE_BEHIND_LIMIT = 32 * 1024 * 1024
+
+interface Chunk {
+  offset: number
+  data: Buffer
+  verf: bigint
+}
+
+export class OpenFile {
+  readonly fh: Buffer
+  readonly cred: CallCredential
+  readonly writable: boolean
+  #uncommitted: Chunk[] = []
+  #uncommittedBytes = 0
+  #committing: Promise<void> | null = null
+
+  constructor(fh: Buffer, cred: CallCredential, writable: boolean) {
+    this.fh = fh
+    this.cred = cred
+    this.writable = writable
+  }
+
+  /** Reads up to `length` bytes at `offset` into `into`; loops over short reads until EOF. */
+  async read(engine: Engine, rsize: number, into: Buffer, length: number, offset: number): Promise<number> {
+    let done = 0
+    while (done < length) {
+      const want = Math.min(rsize, length - done)
+      const res = await engine.read(this.cred, this.fh, offset + done, want)
+      const data = res.data!
+      const n = Math.min(data.length, want)
+      data.copy(into, done, 0, n)
+      done += n
+      if (n === 0 || res.eof) break
+    }
+    return done
+  }
+
+  /** Writes all of `data` at `offset` (resending after short writes). Resolves with data.length. */
+  async write(engine: Engine, wsize: number, data: Buffer, offset: number): Promise<number> {
+    let done = 0
+    while (done < data.length) {
+      const piece = data.subarray(done, Math.min(data.length, done + wsize))
+      const res = await engine.write(this.cred, this.fh, offset + done, piece, UNSTABLE)
+      const n = res.count!
+      if (n === 0 || n > piece.length) throw new FsError(EIO, `server acknowledged ${n} of ${piece.length} bytes`)
+      if (res.committed !== FILE_SYNC) {
+        this.#uncommitted.push({ offset: offset + done, data: piece.subarray(0, n), verf: res.verf! })
+        this.#uncommittedBytes += n
+      }
+      done += n
+    }
+    if (this.#uncommittedBytes > WRITE_BEHIND_LIMIT) await this.commit(engine)
+    return data.length
+  }
+
+  get dirty(): boolean {
+    return this.#uncommitted.length > 0
+  }
+
+  /**
+   * Makes every acknowledged write durable. Resolves when COMMIT succeeded and any chunk the
+   * server lost (verifier changed) was written again with FILE_SYNC; rejects with the error
+   * that stopped it (the chunks stay queued for the next attempt).
+   */
+  async commit(engine: Engine): Promise<void> {
+    while (this.#committing) await this.#committing.catch(() => undefined)
+    if (this.#uncommitted.length === 0) return
+    const run = this.#commitOnce(engine)
+    this.#committing = run
+    try {
+      await run
+    } finally {
+      this.#committing = null
+    }
+  }
+
+  async #commitOnce(engine: Engine): Promise<void> {
+    const batch = this.#uncommitted
+    const bytes = this.#uncommittedBytes
+    this.#uncommitted = []
+    this.#uncommittedBytes = 0
+    try {
+      const res = await engine.commit(this.cred, this.fh, 0, 0)
+      for (const c of batch) {
+        if (c.verf === res.verf) continue
+        let done = 0
+        while (done < c.data.length) {
+          const w = await engine.write(this.cred, this.fh, c.offset + done, c.data.subarray(done), FILE_SYNC)
+          if (!w.count) throw new FsError(EIO, 'server acknowledged 0 bytes on rewrite')
+          done += w.count
+        }
+      }
+    } catch (err) {
+      this.#uncommitted = batch.concat(this.#uncommitted)
+      this.#uncommittedBytes += bytes
+      throw err
+    }
+  }
+}

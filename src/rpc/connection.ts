@@ -1,0 +1,303 @@
+// One TCP connection carrying many ONC RPC calls at once (RFC 5531).
+//
+// Calls are matched to replies by xid through a Map, so any number can be in flight and
+// replies may come back in any order; nothing here serialises callers. Credentials are inside
+// each encoded call, never a property of the connection, so calls of different identities
+// share it freely.
+//
+//   call() ──► #pending: Map<xid, Pending> ──► socket.write(record)
+//                 ▲                                   │
+//   tick (one coarse timer): minor timeout → resend   │ RecordReader
+//                 major timeout → RpcTimeoutError     ▼
+//   reply ◄── #pending.get(xid) ◄──────────── onRecord(msg)
+//
+// When the server drops the connection (idle timeout, restart, blip) the pending calls stay
+// in the table; the connection reconnects with backoff and resends them with the same xid
+// (NFSv3 servers keep a duplicate request cache for non-idempotent calls). Every wait stays
+// bounded by the call's major timeout, reconnecting or not.
+
+import * as net from 'node:net'
+import { RecordReader } from './record.js'
+import { RpcClosedError, RpcConnectError, RpcTimeoutError } from './errors.js'
+
+export interface RpcConnectionOptions {
+  host: string
+  port: number
+  /** Bind a source port in 512..1023 (root only); "secure" exports refuse others. */
+  reservedPort: boolean
+  /** Minor timeout in ms: an unanswered call is retransmitted after this long. */
+  timeoutMs: number
+  /** Retransmissions before the call fails with RpcTimeoutError (soft semantics). */
+  retrans: number
+  /** Largest reply record accepted, in bytes. */
+  maxRecord: number
+  /** Reopen the connection after it drops (long-lived NFS connection) instead of failing calls. */
+  reconnect: boolean
+}
+
+export interface RpcConnectionStats {
+  calls: number
+  maxInFlight: number
+  retransmits: number
+  reconnects: number
+}
+
+interface Pending {
+  readonly xid: number
+  readonly prog: number
+  readonly proc: number
+  readonly record: Buffer | readonly Buffer[]
+  readonly resolve: (msg: Buffer) => void
+  readonly reject: (err: Error) => void
+  readonly started: number
+  deadline: number
+  tries: number
+  /** Written on the current socket (false after a reconnect until resent). */
+  sent: boolean
+}
+
+/** Reserved ports live in 512..1023; 1023 down to 665 stays clear of the well-known services. */
+const RESERVED_LOW = 512
+const RESERVED_HIGH = 1023
+const BIND_ATTEMPTS = 64
+/** Granularity of timeouts: one timer for the whole table instead of one per call. */
+const TICK_MS = 100
+const RECONNECT_MIN_MS = 50
+const RECONNECT_MAX_MS = 2000
+
+export class RpcConnection {
+  readonly #opts: RpcConnectionOptions
+  readonly #pending = new Map<number, Pending>()
+  #socket: net.Socket | null = null
+  #connecting: Promise<void> | null = null
+  #closed = false
+  #xid: number
+  #tick: NodeJS.Timeout
+  #backoff = RECONNECT_MIN_MS
+  #reconnectTimer: NodeJS.Timeout | null = null
+  #stats: RpcConnectionStats = { calls: 0, maxInFlight: 0, retransmits: 0, reconnects: 0 }
+
+  private constructor(opts: RpcConnectionOptions) {
+    this.#opts = opts
+    this.#xid = (Math.random() * 0x7fffffff) >>> 0
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS)
+    this.#tick.unref()
+  }
+
+  /**
+   * Opens the connection. Resolves once TCP is established; rejects with RpcConnectError
+   * (refused, unreachable, no reserved port) without retrying, so a mount fails fast.
+   */
+  static async open(opts: RpcConnectionOptions): Promise<RpcConnection> {
+    const conn = new RpcConnection(opts)
+    try {
+      await conn.#connect()
+    } catch (err) {
+      clearInterval(conn.#tick)
+      conn.#closed = true
+      throw err
+    }
+    return conn
+  }
+
+  nextXid(): number {
+    this.#xid = (this.#xid + 1) >>> 0
+    return this.#xid
+  }
+
+  get inFlight(): number {
+    return this.#pending.size
+  }
+
+  stats(): RpcConnectionStats {
+    return { ...this.#stats }
+  }
+
+  /**
+   * Sends one encoded call (record mark included; an array is written back to back, e.g.
+   * WRITE header + data + pad). Resolves with the reply message (record marks stripped).
+   * Rejects with RpcTimeoutError after timeoutMs x (retrans + 1), RpcClosedError if close()
+   * is called first.
+   */
+  call(xid: number, prog: number, proc: number, record: Buffer | readonly Buffer[]): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(new RpcClosedError())
+    return new Promise<Buffer>((resolve, reject) => {
+      const now = Date.now()
+      const p: Pending = { xid, prog, proc, record, resolve, reject, started: now, deadline: now + this.#opts.timeoutMs, tries: 0, sent: false }
+      this.#pending.set(xid, p)
+      this.#stats.calls++
+      if (this.#pending.size > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#pending.size
+      const sock = this.#socket
+      if (sock !== null && !this.#connecting) this.#send(sock, p)
+      else this.#ensureConnected()
+    })
+  }
+
+  /** Fails pending calls with RpcClosedError and closes the socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#tick)
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
+    const err = new RpcClosedError()
+    for (const p of this.#pending.values()) p.reject(err)
+    this.#pending.clear()
+    const sock = this.#socket
+    this.#socket = null
+    if (sock && !sock.destroyed) {
+      await new Promise<void>((resolve) => {
+        sock.once('close', () => resolve())
+        sock.end()
+        setTimeout(() => sock.destroy(), 1000).unref()
+      })
+    }
+  }
+
+  #send(sock: net.Socket, p: Pending): void {
+    p.sent = true
+    if (Buffer.isBuffer(p.record)) {
+      sock.write(p.record)
+    } else {
+      sock.cork()
+      for (const b of p.record as readonly Buffer[]) sock.write(b)
+      process.nextTick(() => sock.uncork())
+    }
+  }
+
+  #ensureConnected(): void {
+    if (this.#closed || this.#connecting || this.#reconnectTimer) return
+    if (this.#socket !== null) return
+    this.#connect().catch(() => this.#scheduleReconnect())
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#reconnectTimer || this.#pending.size === 0) return
+    const delay = this.#backoff
+    this.#backoff = Math.min(this.#backoff * 2, RECONNECT_MAX_MS)
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null
+      this.#ensureConnected()
+    }, delay)
+    this.#reconnectTimer.unref()
+  }
+
+  #connect(): Promise<void> {
+    const attempt = this.#openSocket().then((sock) => {
+      this.#connecting = null
+      if (this.#closed) {
+        sock.destroy()
+        return
+      }
+      this.#attach(sock)
+    }, (err: unknown) => {
+      this.#connecting = null
+      throw err
+    })
+    this.#connecting = attempt
+    return attempt
+  }
+
+  async #openSocket(): Promise<net.Socket> {
+    const { host, port, reservedPort } = this.#opts
+    if (!reservedPort) return connectOnce(host, port, undefined)
+    const span = RESERVED_HIGH - RESERVED_LOW + 1
+    let candidate = RESERVED_LOW + Math.floor(Math.random() * span)
+    let last: RpcConnectError | null = null
+    for (let i = 0; i < BIND_ATTEMPTS; i++) {
+      try {
+        return await connectOnce(host, port, candidate)
+      } catch (err) {
+        last = err as RpcConnectError
+        if (last.cause.code !== 'EADDRINUSE' && last.cause.code !== 'EADDRNOTAVAIL') throw last
+      }
+      candidate = candidate === RESERVED_HIGH ? RESERVED_LOW : candidate + 1
+    }
+    throw last ?? new RpcConnectError(host, port, Object.assign(new Error('no reserved port free'), { code: 'EADDRINUSE' }))
+  }
+
+  #attach(sock: net.Socket): void {
+    this.#socket = sock
+    this.#backoff = RECONNECT_MIN_MS
+    sock.setNoDelay(true)
+    sock.setKeepAlive(true, 30_000)
+    const reader = new RecordReader(this.#opts.maxRecord, (msg) => this.#onReply(msg))
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk)
+      } catch {
+        // An oversized or corrupt record: the stream position is lost, so drop the
+        // connection; pending calls are resent on a fresh one.
+        sock.destroy()
+      }
+    })
+    sock.on('error', () => { /* 'close' follows and handles it */ })
+    sock.on('close', () => {
+      if (this.#socket !== sock) return
+      this.#socket = null
+      for (const p of this.#pending.values()) p.sent = false
+      if (this.#closed) return
+      if (!this.#opts.reconnect) {
+        const err = new RpcClosedError()
+        for (const p of this.#pending.values()) p.reject(err)
+        this.#pending.clear()
+        return
+      }
+      this.#stats.reconnects++
+      this.#scheduleReconnect()
+    })
+    for (const p of this.#pending.values()) {
+      if (!p.sent) this.#send(sock, p)
+    }
+  }
+
+  #onReply(msg: Buffer): void {
+    if (msg.length < 4) return
+    const xid = msg.readUInt32BE(0)
+    const p = this.#pending.get(xid)
+    // Unknown xid: a late duplicate of a retransmitted call, or garbage. Either way not ours.
+    if (p === undefined) return
+    this.#pending.delete(xid)
+    p.resolve(msg)
+  }
+
+  #onTick(): void {
+    if (this.#pending.size === 0) return
+    const now = Date.now()
+    const { timeoutMs, retrans } = this.#opts
+    for (const p of this.#pending.values()) {
+      if (p.deadline > now) continue
+      if (p.tries >= retrans) {
+        this.#pending.delete(p.xid)
+        p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
+        continue
+      }
+      p.tries++
+      p.deadline = now + timeoutMs
+      this.#stats.retransmits++
+      const sock = this.#socket
+      if (sock !== null && !this.#connecting) this.#send(sock, p)
+    }
+    if (this.#socket === null) this.#ensureConnected()
+  }
+}
+
+/** A SYN that nobody answers would otherwise wait for the kernel's ~2 min connect timeout. */
+const CONNECT_TIMEOUT_MS = 10_000
+
+function connectOnce(host: string, port: number, localPort: number | undefined): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port, ...(localPort !== undefined ? { localPort } : {}) })
+    const timer = setTimeout(() => onError(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS)
+    function onError(err: NodeJS.ErrnoException): void {
+      clearTimeout(timer)
+      sock.destroy()
+      reject(new RpcConnectError(host, port, err))
+    }
+    sock.once('error', onError)
+    sock.once('connect', () => {
+      clearTimeout(timer)
+      sock.off('error', onError)
+      resolve(sock)
+    })
+  })
+}

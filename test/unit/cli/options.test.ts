@@ -1,0 +1,81 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parseMountArgs, parseSource, UsageError } from '../../../src/cli/options.js'
+
+const fails = (args: string[], text: string | RegExp): void => {
+  assert.throws(() => parseMountArgs(args), (e: unknown) => e instanceof Error && (typeof text === 'string' ? e.message === text : text.test(e.message)) ,
+    `${args.join(' ')} should fail with ${String(text)}`)
+}
+
+test('sources: URL and host:/path forms', () => {
+  assert.equal(parseSource('nfs://127.0.0.1:2050/srv/x?mountport=2051'), { host: '127.0.0.1', port: 2050, mountPort: 2051, export: '/srv/x' })
+  assert.equal(parseSource('server:/export'), { host: 'server', export: '/export' })
+  assert.equal(parseSource('nfs://h/a%20b'), { host: 'h', export: '/a b' })
+  for (const bad of ['nfs:///export', ':/x', 'host', 'host:relative', 'nfs://', 'nfs://h:99999/x']) {
+    assert.throws(() => parseSource(bad), (e: unknown) => e instanceof UsageError && /Invalid 'share' option|port/.test(e.message), bad)
+  }
+})
+
+test('-o and long flags give the same options', () => {
+  const a = parseMountArgs(['h:/e', '/mnt', '-o', 'uid=1234,gid=1235,nfsport=2049,mountport=20048,noresvport,timeo=20,retrans=1,stats'])
+  const b = parseMountArgs(['h:/e', '/mnt', '--uid', '1234', '--gid=1235', '--nfsport', '2049', '--mountport', '20048', '--noresvport', '--timeo', '20', '--retrans', '1', '--stats'])
+  for (const o of [a, b]) {
+    assert.is(o.uid, 1234)
+    assert.is(o.gid, 1235)
+    assert.is(o.nfsPort, 2049)
+    assert.is(o.mountPort, 20048)
+    assert.is(o.resvport, false)
+    assert.is(o.timeo, 20)
+    assert.is(o.retrans, 1)
+    assert.is(o.stats, true)
+    assert.is(o.cache, false)
+  }
+})
+
+test('defaults: no cache, auto_cache on, resvport decided at mount time', () => {
+  const o = parseMountArgs(['h:/e', '/mnt'])
+  assert.is(o.cache, false)
+  assert.is(o.autoCache, true)
+  assert.is(o.resvport, undefined)
+  assert.is(o.readonly, false)
+})
+
+test('readonly turns caching on unless cache=false was given', () => {
+  assert.is(parseMountArgs(['h:/e', '/m', '-o', 'ro']).cache, true)
+  assert.is(parseMountArgs(['h:/e', '/m', '--readonly']).readonly, true)
+  assert.is(parseMountArgs(['h:/e', '/m', '-o', 'readonly,cache=false']).cache, false)
+})
+
+test('identity option errors use the contract texts', () => {
+  fails(['h:/e', '/m', '-o', 'uid=0,gid=5'], "Invalid 'uid' option (0, negative, or non-integer)")
+  fails(['h:/e', '/m', '-o', 'uid=5,gid=-1'], "Invalid 'gid' option (0, negative, or non-integer)")
+  fails(['h:/e', '/m', '-o', 'uid=1.5,gid=5'], "Invalid 'uid' option (0, negative, or non-integer)")
+  fails(['h:/e', '/m', '-o', 'uid=5'], "required 'gid' option is missing")
+  fails(['h:/e', '/m', '-o', 'gid=5'], "required 'uid' option is missing")
+  fails(['h:/e', '/m', '-o', 'cache=maybe'], "Invalid 'cache' option")
+})
+
+test('version rules', () => {
+  parseMountArgs(['h:/e', '/m', '-o', 'version=3'])
+  parseMountArgs(['h:/e', '/m', '-o', 'version=3.0'])
+  fails(['h:/e', '/m', '-o', 'version=3.1'], 'NFSv3 does not use minor versions')
+  fails(['h:/e', '/m', '-o', 'version=0'], '"version" must be a positive numeric value')
+  fails(['h:/e', '/m', '-o', 'version=abc'], '"version" must be a positive numeric value')
+  fails(['h:/e', '/m', '-o', 'version=-3'], '"version" must be a positive numeric value')
+  fails(['h:/e', '/m', '-o', 'version=4.1'], /NFSv4 is not supported/)
+})
+
+test('unknown options, bad numbers, missing arguments, passwords on argv', () => {
+  fails(['h:/e', '/m', '-o', 'bogus'], "unknown option 'bogus'")
+  fails(['h:/e', '/m', '--bogus'], "unknown option 'bogus'")
+  fails(['h:/e', '/m', '-x'], "unknown option '-x'")
+  fails(['h:/e', '/m', '-o', 'timeo=0'], /Invalid 'timeo' option/)
+  fails(['h:/e', '/m', '-o', 'retrans=99'], /Invalid 'retrans' option/)
+  fails(['h:/e', '/m', '-o', 'nfsport=70000'], /Invalid 'nfsport' option/)
+  fails(['h:/e'], /usage: mapnfs mount/)
+  fails(['h:/e', '/m', 'extra'], "unexpected argument 'extra'")
+  fails(['h:/e', '/m', '-o', 'password=hunter2'], /must not be given on the command line/)
+  assert.throws(() => parseMountArgs(['h:/e', '/m', '-o', 'password=hunter2']), (e: unknown) => !(e as Error).message.includes('hunter2'))
+})
+
+test.run()
