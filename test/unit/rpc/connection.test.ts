@@ -1,0 +1,147 @@
+// RpcConnection against a scripted loopback peer: framing, pipelining, timeouts, reconnects.
+// (The real server is exercised by the integration tests; these faults are hard to make it
+// produce on demand.)
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import * as net from 'node:net'
+import { RpcConnection, RpcTimeoutError, RpcClosedError, RecordReader } from '../../../src/rpc/index.js'
+
+type Handler = (xid: number, body: Buffer, sock: net.Socket, n: number) => void
+
+function record(xid: number, payload: Buffer): Buffer {
+  const b = Buffer.alloc(8 + payload.length)
+  b.writeUInt32BE((0x80000000 | (4 + payload.length)) >>> 0, 0)
+  b.writeUInt32BE(xid, 4)
+  payload.copy(b, 8)
+  return b
+}
+
+async function peer(handler: Handler): Promise<{ port: number; close(): Promise<void>; sockets: Set<net.Socket> }> {
+  const sockets = new Set<net.Socket>()
+  let n = 0
+  const server = net.createServer((sock) => {
+    sockets.add(sock)
+    sock.on('close', () => sockets.delete(sock))
+    sock.on('error', () => undefined)
+    const reader = new RecordReader(1 << 20, (msg) => handler(msg.readUInt32BE(0), msg.subarray(4), sock, n++))
+    sock.on('data', (c: Buffer) => reader.push(c))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const port = (server.address() as net.AddressInfo).port
+  return {
+    port,
+    sockets,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy()
+      server.close(() => r())
+    }),
+  }
+}
+
+const opts = (port: number, extra: Partial<Parameters<typeof RpcConnection.open>[0]> = {}) => ({
+  host: '127.0.0.1', port, reservedPort: false, timeoutMs: 2000, retrans: 2, maxRecord: 1 << 20, reconnect: true, ...extra,
+})
+
+test('64 calls in flight on one connection, answered in reverse order', async () => {
+  const held: [number, net.Socket][] = []
+  const p = await peer((xid, _b, sock) => {
+    held.push([xid, sock])
+    if (held.length === 64) for (const [x, s] of held.reverse()) s.write(record(x, Buffer.from(`r${x}`)))
+  })
+  const conn = await RpcConnection.open(opts(p.port))
+  const calls = Array.from({ length: 64 }, () => {
+    const xid = conn.nextXid()
+    return conn.call(xid, 1, 1, record(xid, Buffer.from('q'))).then((m) => [xid, m.subarray(4).toString()] as const)
+  })
+  const replies = await Promise.all(calls)
+  for (const [xid, body] of replies) assert.is(body, `r${xid}`)
+  assert.is(conn.stats().maxInFlight, 64)
+  await conn.close()
+  await p.close()
+})
+
+test('an unanswered call is retransmitted, then fails with RpcTimeoutError', async () => {
+  let seen = 0
+  const p = await peer(() => { seen++ })
+  const conn = await RpcConnection.open(opts(p.port, { timeoutMs: 150, retrans: 2 }))
+  const xid = conn.nextXid()
+  const t0 = Date.now()
+  const err = await conn.call(xid, 100003, 6, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  assert.instance(err, RpcTimeoutError)
+  assert.is((err as RpcTimeoutError).errno, 110)
+  assert.is(seen, 3)
+  assert.ok(Date.now() - t0 < 2000)
+  await conn.close()
+  await p.close()
+})
+
+test('a dropped connection is reopened and the pending call resent with its xid', async () => {
+  const p = await peer((xid, _b, sock, n) => {
+    if (n === 0) sock.destroy() // first delivery: the server "restarts"
+    else sock.write(record(xid, Buffer.from('ok')))
+  })
+  const conn = await RpcConnection.open(opts(p.port))
+  const xid = conn.nextXid()
+  const msg = await conn.call(xid, 1, 1, record(xid, Buffer.from('x')))
+  assert.is(msg.readUInt32BE(0), xid)
+  assert.is(msg.subarray(4).toString(), 'ok')
+  assert.is(conn.stats().reconnects, 1)
+  await conn.close()
+  await p.close()
+})
+
+test('an oversized reply record drops the connection instead of allocating', async () => {
+  const p = await peer((xid, _b, sock, n) => {
+    if (n === 0) {
+      const h = Buffer.alloc(4)
+      h.writeUInt32BE(0xffffffff)
+      sock.write(h)
+    } else {
+      sock.write(record(xid, Buffer.from('fine')))
+    }
+  })
+  const conn = await RpcConnection.open(opts(p.port, { maxRecord: 4096 }))
+  const xid = conn.nextXid()
+  const msg = await conn.call(xid, 1, 1, record(xid, Buffer.from('x')))
+  assert.is(msg.subarray(4).toString(), 'fine')
+  await conn.close()
+  await p.close()
+})
+
+test('replies with unknown xids are ignored; close() fails pending calls', async () => {
+  const p = await peer((xid, _b, sock) => { sock.write(record((xid + 1000) >>> 0, Buffer.alloc(0))) })
+  const conn = await RpcConnection.open(opts(p.port))
+  const xid = conn.nextXid()
+  const pending = conn.call(xid, 1, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  await new Promise((r) => setTimeout(r, 50))
+  await conn.close()
+  assert.instance(await pending, RpcClosedError)
+  await p.close()
+})
+
+test('connecting to a closed port fails fast', async () => {
+  const p = await peer(() => undefined)
+  const port = p.port
+  await p.close()
+  const t0 = Date.now()
+  const err = await RpcConnection.open(opts(port)).catch((e: unknown) => e)
+  assert.is((err as { code: string }).code, 'ERR_RPC_CONNECT')
+  assert.ok(Date.now() - t0 < 1000)
+})
+
+test('reserved source port: bound in 512..1023 when asked (root)', async () => {
+  if (process.getuid?.() !== 0) throw new Error('this test must run as root')
+  let remotePort = 0
+  const p = await peer((xid, _b, sock) => {
+    remotePort = sock.remotePort ?? 0
+    sock.write(record(xid, Buffer.alloc(0)))
+  })
+  const conn = await RpcConnection.open(opts(p.port, { reservedPort: true }))
+  const xid = conn.nextXid()
+  await conn.call(xid, 1, 1, record(xid, Buffer.from('x')))
+  assert.ok(remotePort >= 512 && remotePort <= 1023, `source port ${remotePort}`)
+  await conn.close()
+  await p.close()
+})
+
+test.run()
