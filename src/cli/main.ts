@@ -52,5 +52,7 @@ main(process.argv.slice(2)).then((code) => {
   process.exit(code)
 }, (err: unknown) => {
   log(describe(err))
-  process.exit(err instanceof UsageError ? 2 : 1)
+  // Bad usage (including rejected ids) exits 2, a failed mount 1, as --help says.
+  const code = (err as { code?: unknown }).code
+  process.exit(code === 'ERR_USAGE' || code === 'ERR_IDENTITY' ? 2 : 1)
 })

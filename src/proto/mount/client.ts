@@ -11,7 +11,7 @@ const MOUNTSTAT3_TEXT: Record<number, [string, number]> = {
   [MNT3ERR_PERM]: ['MNT3ERR_PERM: not owner', 1],
   [MNT3ERR_NOENT]: ['MNT3ERR_NOENT: no such export', 2],
   [MNT3ERR_IO]: ['MNT3ERR_IO: I/O error', 5],
-  [MNT3ERR_ACCES]: ['MNT3ERR_ACCES: permission denied (is a reserved source port required?)', 13],
+  [MNT3ERR_ACCES]: ['MNT3ERR_ACCES: permission denied (no such export, this client is not admitted, or a reserved source port is required)', 13],
   [MNT3ERR_NOTDIR]: ['MNT3ERR_NOTDIR: export is not a directory', 20],
   [MNT3ERR_INVAL]: ['MNT3ERR_INVAL: invalid argument', 22],
   [MNT3ERR_NAMETOOLONG]: ['MNT3ERR_NAMETOOLONG: export path too long', 36],
