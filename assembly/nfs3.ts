@@ -78,6 +78,8 @@ const VERF_WIRE: u32 = 8
 /** 2^53 - 1: the largest integer a JS number holds exactly. */
 const MAX_SAFE: u64 = 0x1fffffffffffff
 const MAX_SAFE_F64: f64 = 9007199254740991.0
+/** Largest offset/size accepted from TS: 2^53, the first integer past which numbers stop being exact. */
+const TWO_POW_53: f64 = 9007199254740992.0
 
 // ------------------------------------------------------------------------------------------------
 // Inbound identity map (set once per decode by decode() in index.ts)
@@ -371,7 +373,7 @@ function wrSattr(): i32 {
   wrBool((f & SATTR_SIZE) != 0)
   if ((f & SATTR_SIZE) != 0) {
     const size = argF64(A_SIZE_F64)
-    if (!(size >= 0.0 && size <= MAX_SAFE_F64)) return ERR_ENC_TOO_LARGE
+    if (!(size >= 0.0 && size <= TWO_POW_53)) return ERR_ENC_TOO_LARGE
     wrU64(<u64>size)
   }
   if (!wrSetTime(arg(A_ATIME_HOW), arg(A_ATIME_S), arg(A_ATIME_NS))) return ERR_ENC_TYPE
@@ -382,7 +384,7 @@ function wrSattr(): i32 {
 /** offset3 from the A_OFFSET_F64 slot: a validated integer in [0, 2^53]. */
 function wrOffset(): bool {
   const off = argF64(A_OFFSET_F64)
-  if (!(off >= 0.0 && off <= 9007199254740992.0)) return false
+  if (!(off >= 0.0 && off <= TWO_POW_53)) return false
   wrU64(<u64>off)
   return true
 }

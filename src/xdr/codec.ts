@@ -35,7 +35,7 @@ import type {
   MntRes,
 } from './types.js'
 import { EXCLUSIVE, GUARDED, UNCHECKED, NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3LNK, NF3REG, NF3SOCK } from './types.js'
-import { XdrDecodeError, XdrEncodeError, type XdrDecodeReason } from './errors.js'
+import { XdrDecodeError, XdrEncodeError, type XdrDecodeReason, type XdrEncodeReason } from './errors.js'
 import {
   AUTH_SYS_MAX_GIDS,
   AUTH_SYS_MAX_MACHINENAME,
@@ -158,6 +158,8 @@ const TIME_CLIENT = 2
  * 12 (count, eof, length) = 532 bytes.
  */
 const READ_HEADER_COPY = 1024
+/** A record fragment holds 2^31 - 1 bytes (RFC 5531 §11); leave room for the WRITE header. */
+const MAX_WRITE_DATA = 0x7fffffff - 4096
 /** 2^53: the largest offset accepted (a number above it is no longer an exact integer). */
 const MAX_OFFSET = 2 ** 53
 const MAX_U64 = (1n << 64n) - 1n
@@ -179,6 +181,15 @@ const DECODE_REASONS: Record<number, XdrDecodeReason> = {
   [-12]: 'too-large',
   [-13]: 'bad-op',
   [-14]: 'data-too-long',
+}
+
+const ENCODE_REASONS: Record<number, XdrEncodeReason> = {
+  [-32]: 'fh-too-long',
+  [-33]: 'name-too-long',
+  [-34]: 'too-many-gids',
+  [-35]: 'machine-too-long',
+  [-36]: 'bad-type',
+  [-37]: 'too-large',
 }
 
 // Reply kinds without fields are shared, frozen objects: no allocation on the hot path.
@@ -418,7 +429,7 @@ export class XdrCodec {
   /** Runs encode(op) and copies the record out into a Buffer with its own ArrayBuffer (transferable). */
   #encode(op: number): Buffer {
     const n = this.#ex.encode(op)
-    if (n < 0) throw new XdrEncodeError('internal', `core status ${n}`)
+    if (n < 0) throw new XdrEncodeError(ENCODE_REASONS[n] ?? 'internal', `core status ${n}`)
     const out = Buffer.allocUnsafeSlow(n)
     this.#u8.copy(out, 0, this.#out, this.#out + n)
     return out
@@ -527,12 +538,10 @@ export class XdrCodec {
     w[a + A_U0] = u32(count, 'count')
     w[a + A_U1] = u32(stable, 'stable')
     w[a + A_U2] = u32(dataLength, 'dataLength')
-    const n = this.#ex.encode(OP_NFS + NFSPROC3_WRITE)
-    if (n === -37) throw new XdrEncodeError('too-large', `WRITE of ${dataLength} bytes does not fit one record fragment`)
-    if (n < 0) throw new XdrEncodeError('internal', `core status ${n}`)
-    const out = Buffer.allocUnsafeSlow(n)
-    this.#u8.copy(out, 0, this.#out, this.#out + n)
-    return out
+    if (dataLength > MAX_WRITE_DATA) {
+      throw new XdrEncodeError('too-large', `WRITE of ${dataLength} bytes does not fit one record fragment`)
+    }
+    return this.#encode(OP_NFS + NFSPROC3_WRITE)
   }
 
   /** RFC 1813 §3.3.8; EXCLUSIVE takes an 8-byte createverf3. */
