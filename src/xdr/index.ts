@@ -10,9 +10,10 @@
 //   reply: msg  --(one copy into IN; READ: headers only)--> decode(...) --> RES/ENT words --> objects
 // One JS->WASM call per message; no per-field calls and no generated bindings.
 //
-// Ownership. Encoded calls are fresh Buffers with their own ArrayBuffer (transferable). Decoded fh,
-// cookieverf and READLINK targets are copies; ReadRes.data is a subarray of the msg handed in (zero
-// copy), so it lives as long as the caller keeps msg. WRITE data never enters WASM: writeHeader()
+// Ownership. Encoded calls are fresh Buffers (small ones carved from Node's Buffer pool, so
+// postMessage copies rather than transfers them). Decoded fh, cookieverf and READLINK targets are
+// copies; ReadRes.data is a subarray of the msg handed in (zero copy), so it lives as long as the
+// caller keeps msg. WRITE data never enters WASM: writeHeader()
 // returns the header and the caller sends the data and xdrPadLength(data) zero bytes after it.
 //
 // Invariants. The core never traps on input: every failure is a negative status, surfaced as

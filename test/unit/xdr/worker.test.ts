@@ -1,5 +1,5 @@
-// The codec runs unchanged inside a worker_thread (its own instance, no main-thread globals), and
-// encoded calls own their ArrayBuffer so they can be transferred back.
+// The codec runs unchanged inside a worker_thread: its own instance, no main-thread globals, and the
+// wasm found relative to the module whatever thread loads it.
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
