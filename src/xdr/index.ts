@@ -13,8 +13,8 @@
 // Ownership. Encoded calls are fresh Buffers (small ones carved from Node's Buffer pool, so
 // postMessage copies rather than transfers them). Decoded fh, cookieverf and READLINK targets are
 // copies; ReadRes.data is a subarray of the msg handed in (zero copy), so it lives as long as the
-// caller keeps msg. WRITE data never enters WASM: writeHeader()
-// returns the header and the caller sends the data and xdrPadLength(data) zero bytes after it.
+// caller keeps msg. WRITE data never enters WASM: writeHeader() returns the header and the caller
+// sends the data and xdrPadLength(data.length) zero bytes after it.
 //
 // Invariants. The core never traps on input: every failure is a negative status, surfaced as
 // XdrDecodeError (code ERR_XDR_DECODE) or XdrEncodeError (code ERR_XDR_ENCODE). Every count and length
