@@ -33,23 +33,29 @@ s.test('stdout is exactly the readiness line; SIGTERM exits 0 and unmounts', asy
 s.test('SIGINT exits 0 and unmounts', async ({ g, exp }) => {
   const mnt = makeMountpoint()
   const m = await mountCli(nfsSource(exp), mnt, opts(g))
-  m.kill('SIGINT')
-  const e = await m.exited
-  assert.equal(e, { code: 0, signal: null }, m.stderr())
-  assert.is(mountCount(mnt), 0)
-  await m.unmount() // already exited: only checks and deregisters
+  try {
+    m.kill('SIGINT')
+    const e = await m.exited
+    assert.equal(e, { code: 0, signal: null }, m.stderr())
+    assert.is(mountCount(mnt), 0)
+  } finally {
+    await m.unmount() // exited by now: checks nothing is left mounted, cleans up otherwise
+  }
 })
 
 s.test('mapnfs unmount MOUNTPOINT ends the mount; the mount process exits 0', async ({ g, exp }) => {
   const mnt = makeMountpoint()
   const m = await mountCli(nfsSource(exp), mnt, opts(g))
-  await shAs(2000, 2000, `printf x > ${join(mnt, 'x.txt')}`)
-  const r = await runCli(['unmount', mnt])
-  assert.is(r.code, 0, r.stderr)
-  const e = await m.exited
-  assert.equal(e, { code: 0, signal: null }, m.stderr())
-  assert.is(mountCount(mnt), 0)
-  await m.unmount()
+  try {
+    await shAs(2000, 2000, `printf x > ${join(mnt, 'x.txt')}`)
+    const r = await runCli(['unmount', mnt])
+    assert.is(r.code, 0, r.stderr)
+    const e = await m.exited
+    assert.equal(e, { code: 0, signal: null }, m.stderr())
+    assert.is(mountCount(mnt), 0)
+  } finally {
+    await m.unmount()
+  }
 })
 
 s.test('mapnfs unmount of something not mounted fails cleanly', async () => {
