@@ -7,9 +7,13 @@
 // captured in C and handed over with the dispatch. The patch records it per request and adds
 // `fuse_native_caller(buf)`, valid synchronously at the start of each op handler.
 //
+// It also fixes utimens, which in 2.2.6 hands JS the atime twice (so mtime was set to atime).
+//
 // node-gyp-build (which fuse-native's index.js uses) prefers build/Release over the bundled
-// prebuild, so the rebuilt addon is picked up without touching fuse-native's JS.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+// prebuild, so the rebuilt addon is picked up without touching fuse-native's JS. The patch is
+// applied to a pristine copy (fuse-native.c.orig) each time it changes, and PATCH_VERSION in the
+// stamp file says which patch the built addon carries.
+import { copyFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -17,10 +21,19 @@ import { dirname, join } from 'node:path'
 const require = createRequire(import.meta.url)
 const dir = dirname(require.resolve('fuse-native/package.json'))
 const src = join(dir, 'fuse-native.c')
-const MARK = '/* mapnfs: caller context */'
+const pristine = src + '.orig'
+const PATCH_VERSION = 'mapnfs-patch-2'
+const MARK = `/* ${PATCH_VERSION}: caller context */`
 
-let c = readFileSync(src, 'utf8')
-if (!c.includes(MARK)) {
+if (!existsSync(pristine)) {
+  if (readFileSync(src, 'utf8').includes('mapnfs')) {
+    console.error('build-fuse-native: fuse-native.c is patched but its pristine copy is gone; reinstall it (npm ci)')
+    process.exit(1)
+  }
+  copyFileSync(src, pristine)
+}
+let c = readFileSync(pristine, 'utf8')
+{
   const edits = [
     ['} fuse_thread_locals_t;',
       '  uint32_t caller_uid;\n  uint32_t caller_gid;\n  uint32_t caller_pid;\n} fuse_thread_locals_t;\n\n' +
@@ -36,6 +49,8 @@ if (!c.includes(MARK)) {
     ['NAPI_INIT() {',
       'NAPI_METHOD(fuse_native_caller) {\n  NAPI_ARGV(1)\n  NAPI_ARGV_BUFFER_CAST(uint32_t *, out, 0);\n' +
       '  out[0] = current_caller[0]; out[1] = current_caller[1]; out[2] = current_caller[2];\n  return NULL;\n}\n\nNAPI_INIT() {'],
+    ['  FUSE_UINT64_TO_INTS_ARGV(l->atime, 3)\n  FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)',
+      '  FUSE_UINT64_TO_INTS_ARGV(l->atime, 3)\n  FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)'],
     ['  NAPI_EXPORT_FUNCTION(fuse_native_mount)',
       '  NAPI_EXPORT_FUNCTION(fuse_native_mount)\n  NAPI_EXPORT_FUNCTION(fuse_native_caller)'],
   ]
@@ -46,12 +61,12 @@ if (!c.includes(MARK)) {
     }
     c = c.replace(from, to)
   }
-  writeFileSync(src, c)
+  if (readFileSync(src, 'utf8') !== c) writeFileSync(src, c)
 }
 
 const built = join(dir, 'build', 'Release', 'fuse.node')
 const stamp = join(dir, 'build', 'mapnfs-caller.stamp')
-if (existsSync(built) && existsSync(stamp)) process.exit(0)
+if (existsSync(built) && existsSync(stamp) && readFileSync(stamp, 'utf8').startsWith(PATCH_VERSION)) process.exit(0)
 
 const npmDir = dirname(dirname(require.resolve('npm/package.json', { paths: ['/usr/lib/node_modules', '/usr/local/lib/node_modules'] })))
 const gyp = join(npmDir, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
@@ -63,4 +78,4 @@ try {
   console.error('build-fuse-native: node-gyp rebuild failed:\n' + String(e.stderr ?? e.message))
   process.exit(1)
 }
-writeFileSync(stamp, new Date().toISOString() + '\n')
+writeFileSync(stamp, `${PATCH_VERSION} ${new Date().toISOString()}\n`)

@@ -60,6 +60,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     for (const c of cleanups.reverse()) await c().catch(() => undefined)
   }
 
+  const signals = new StopSignals()
   try {
     const pmap = { ...rpc, port: PMAP_PORT }
     const nfsPort = o.nfsPort ?? o.source.port ?? await getport(codec, pmap, NFS_PROG, NFS_V3)
@@ -110,7 +111,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     cleanups.push(unmountFuse)
 
     await waitReady(mountpoint)
-    out(`mapnfs: mounted ${o.sourceText} on ${o.mountpoint}`)
+    if (signals.received) throw new MountFailure('interrupted before the mount was ready')
 
     const done = new Promise<number>((resolve) => {
       let stopping = false
@@ -122,10 +123,10 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         await fs.commitAll()
         if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), rsize, wsize })}`)
         await undo()
+        signals.dispose()
         resolve(0)
       }
-      process.once('SIGINT', () => void stop('signal'))
-      process.once('SIGTERM', () => void stop('signal'))
+      signals.onStop = () => void stop('signal')
       // Someone ran `mapnfs unmount` / `fusermount -u`: libfuse's loop ends without telling us.
       const watch = setInterval(() => {
         if (!isMounted(mountpoint)) {
@@ -134,10 +135,36 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         }
       }, WATCH_INTERVAL_MS)
     })
+    // Printed only once SIGINT/SIGTERM lead to a clean unmount.
+    out(`mapnfs: mounted ${o.sourceText} on ${o.mountpoint}`)
     return { done }
   } catch (err) {
     await undo()
+    signals.dispose()
     throw err
+  }
+}
+
+/**
+ * SIGINT/SIGTERM handlers installed before anything is mounted: a signal during start-up makes
+ * the start fail cleanly (everything undone); once serving, it triggers the unmount.
+ */
+class StopSignals {
+  received = false
+  onStop: (() => void) | null = null
+  readonly #handler = (): void => {
+    this.received = true
+    this.onStop?.()
+  }
+
+  constructor() {
+    process.on('SIGINT', this.#handler)
+    process.on('SIGTERM', this.#handler)
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#handler)
+    process.off('SIGTERM', this.#handler)
   }
 }
 

@@ -52,8 +52,6 @@ const NAME_MAX = 255
 /** READDIRPLUS sizes: directory bytes per reply, and the whole reply (entries carry attributes). */
 const READDIR_DIRCOUNT = 16 * 1024
 const READDIR_MAXCOUNT = 64 * 1024
-/** libfuse2 turns UTIME_NOW and UTIME_OMIT into tv_sec 0 + nsec ~2^30, which the binding hands over as 1073 ms. */
-const UTIME_SPECIAL_MS = 1073
 const FD_MAX = 0xffffffff
 
 export class NfsFilesystem {
@@ -442,8 +440,9 @@ function split(path: string): [string, string] {
   return [parent, name]
 }
 
-function toTime(ms: number): NfsTime3 | 'server' {
-  if (ms === UTIME_SPECIAL_MS) return 'server'
+// libfuse 2.9's high-level API resolves UTIME_NOW to the kernel's current time before calling
+// utimens, so explicit times are all that arrive here (in ms: the binding drops the rest).
+function toTime(ms: number): NfsTime3 {
   return { seconds: Math.floor(ms / 1000), nseconds: (ms % 1000) * 1e6 }
 }
 
