@@ -121,7 +121,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         clearInterval(watch)
         if (why !== 'gone') await unmountFuse()
         await fs.commitAll()
-        if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), rsize, wsize })}`)
+        if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
         await undo()
         signals.dispose()
         resolve(0)

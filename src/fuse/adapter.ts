@@ -6,6 +6,7 @@ import { dirname } from 'node:path'
 import type { Caller } from '../identity/index.js'
 import { toErrno } from './errno.js'
 import type { NfsFilesystem } from './filesystem.js'
+import type { FuseStat } from './stat.js'
 
 const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -56,13 +57,53 @@ function libfuseOptions(o: FuseMountOptions): string {
   return [fsname, ...extra].join(',')
 }
 
+/**
+ * fuse-native 2.2.6 routes fgetattr to the path-based getattr and drops the file handle, so an
+ * fstat() (and the kernel's attribute refresh on read) of an open file would look the path up
+ * again. This subclass sends it to our fgetattr(fd) instead.
+ */
+function withFgetattr(Base: FuseConstructor): FuseConstructor {
+  return class extends (Base as unknown as new (...a: unknown[]) => FuseInstance & { ops: Record<string, unknown> }) {
+    _op_fgetattr(signal: (code: number, stat: Uint32Array) => void, path: string, fd: number): void {
+      const fgetattr = this.ops.fgetattr as (p: string, fd: number, cb: (code: number, st?: FuseStat) => void) => void
+      fgetattr(path, fd, (code, st) => signal(code, toStatArray(code === 0 ? st : undefined)))
+    }
+  } as unknown as FuseConstructor
+}
+
+/** fuse-native's stat wire format: 18 uint32 (64-bit values as low, high; times in ms). */
+function toStatArray(st: FuseStat | undefined): Uint32Array {
+  const a = new Uint32Array(18)
+  if (!st) return a
+  const put64 = (i: number, v: number): void => {
+    a[i] = v % 0x100000000
+    a[i + 1] = Math.floor(v / 0x100000000)
+  }
+  a[0] = st.mode
+  a[1] = st.uid
+  a[2] = st.gid
+  put64(3, st.size)
+  a[5] = st.dev
+  a[6] = st.nlink
+  a[7] = st.ino
+  a[8] = st.rdev
+  a[9] = st.blksize
+  put64(10, st.blocks)
+  put64(12, st.atime)
+  put64(14, st.mtime)
+  put64(16, st.ctime)
+  return a
+}
+
+const MapnfsFuse = withFgetattr(Fuse)
+
 export class FuseMount {
   readonly #fuse: FuseInstance
   readonly #mountpoint: string
 
   constructor(mountpoint: string, fs: NfsFilesystem, opts: FuseMountOptions) {
     this.#mountpoint = mountpoint
-    this.#fuse = new Fuse(mountpoint, buildOps(fs, opts.log), {
+    this.#fuse = new MapnfsFuse(mountpoint, buildOps(fs, opts.log), {
       allowOther: true,
       autoCache: opts.autoCache,
       fsname: libfuseOptions(opts),
@@ -105,6 +146,10 @@ function buildOps(fs: NfsFilesystem, log: (line: string) => void): Record<string
 
   return {
     getattr: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.getattr(caller(), path), (st) => [st])),
+    fgetattr: (path: string, fd: number, cb: Cb) => safe(cb, () => {
+      // libfuse passes no file info for some fstat()s; fd 0 is never one of ours.
+      done(cb, fd === 0 ? fs.getattr(caller(), path) : fs.fgetattr(caller(), fd), (st) => [st])
+    }),
     access: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.access(caller(), path, mode))),
     statfs: (_path: string, cb: Cb) => safe(cb, () => done(cb, fs.statfs(caller()), (s) => [s])),
     readdir: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.readdir(caller(), path), (names) => [names])),

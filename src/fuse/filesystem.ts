@@ -30,6 +30,13 @@ export interface FilesystemOptions {
   log: (line: string) => void
 }
 
+export interface FilesystemStats {
+  /** Written chunks a COMMIT found lost (verifier changed: server restart) and wrote again. */
+  rewrittenChunks: number
+  /** Operations repeated after a stale handle made us resolve the path again. */
+  staleRetries: number
+}
+
 export interface FuseStatfs {
   bsize: number
   frsize: number
@@ -61,7 +68,14 @@ export class NfsFilesystem {
   readonly #opts: FilesystemOptions
   readonly #paths: PathCache
   readonly #files = new Map<number, OpenFile>()
+  // Path of each open file (kept current across renames), and the latest open file per path.
+  readonly #filePaths = new Map<OpenFile, string>()
+  readonly #openPaths = new Map<string, OpenFile>()
   #nextFd = 1
+  readonly #counters: FilesystemStats = { rewrittenChunks: 0, staleRetries: 0 }
+  readonly #onRewrite = (n: number): void => {
+    this.#counters.rewrittenChunks += n
+  }
 
   constructor(engine: Engine, identity: IdentityMap, root: Buffer, opts: FilesystemOptions) {
     this.#engine = engine
@@ -73,6 +87,10 @@ export class NfsFilesystem {
 
   get openFiles(): number {
     return this.#files.size
+  }
+
+  stats(): FilesystemStats {
+    return { ...this.#counters }
   }
 
   // ---- resolution -------------------------------------------------------------------------
@@ -111,6 +129,7 @@ export class NfsFilesystem {
       return await op()
     } catch (err) {
       if ((err as { errno?: number }).errno !== ESTALE) throw err
+      this.#counters.staleRetries++
       this.#paths.clear()
       return op()
     }
@@ -126,7 +145,14 @@ export class NfsFilesystem {
     return f
   }
 
-  #addFile(f: OpenFile): number {
+  /** The handle of an open file at `path`: the file stays the one opened, like an inode would. */
+  #openHandle(path: string): Buffer | undefined {
+    return this.#openPaths.get(path)?.fh
+  }
+
+  #addFile(f: OpenFile, path: string): number {
+    this.#openPaths.set(path, f)
+    this.#filePaths.set(f, path)
     for (let i = 0; i < 16 && this.#files.has(this.#nextFd); i++) this.#nextFd = this.#nextFd >= FD_MAX ? 1 : this.#nextFd + 1
     const fd = this.#nextFd
     this.#nextFd = fd >= FD_MAX ? 1 : fd + 1
@@ -138,7 +164,21 @@ export class NfsFilesystem {
 
   async getattr(caller: Caller, path: string): Promise<FuseStat> {
     const cred = await this.#cred(caller)
+    // An open file is asked by its handle: fstat() arrives here by path (libfuse 2), and the
+    // name may meanwhile have been removed or replaced on the server. A vanished handle is ESTALE.
+    const open = this.#openHandle(path)
+    if (open) return toFuseStat((await this.#engine.getattr(cred, open)).attr!)
     return this.#retryStale(async () => toFuseStat((await this.#lookup(cred, path)).attr))
+  }
+
+  /**
+   * Attributes of an open file, by its handle: an unlinked-but-open file keeps answering, and
+   * a handle the server no longer knows is ESTALE (not a misleading ENOENT from its old path).
+   */
+  async fgetattr(caller: Caller, fd: number): Promise<FuseStat> {
+    const f = this.#file(fd)
+    const r = await this.#engine.getattr(await this.#cred(caller), f.fh)
+    return toFuseStat(r.attr!)
   }
 
   async #setattr(caller: Caller, path: string, attrs: Sattr3): Promise<void> {
@@ -284,6 +324,10 @@ export class NfsFilesystem {
       await this.#engine.remove(cred, await this.#dir(cred, parent), name)
     })
     this.#paths.invalidate(path)
+    // libfuse hides open files by renaming them instead; should one be unlinked all the same,
+    // its handle must not answer for a new file created under the old name.
+    const open = this.#openPaths.get(path)
+    if (open) this.#moveOpenPaths(path, `\0removed:${path}`)
   }
 
   async rename(caller: Caller, from: string, to: string): Promise<void> {
@@ -298,6 +342,32 @@ export class NfsFilesystem {
     } finally {
       this.#paths.invalidate(from)
       this.#paths.invalidate(to)
+    }
+    this.#moveOpenPaths(from, to)
+  }
+
+  #forgetFile(f: OpenFile): void {
+    const path = this.#filePaths.get(f)
+    this.#filePaths.delete(f)
+    if (path === undefined || this.#openPaths.get(path) !== f) return
+    this.#openPaths.delete(path)
+    for (const [other, p] of this.#filePaths) {
+      if (p === path) this.#openPaths.set(path, other)
+    }
+  }
+
+  /** After rename(from, to): open files at or below `from` now live below `to`; one at `to` was replaced. */
+  #moveOpenPaths(from: string, to: string): void {
+    if (this.#filePaths.size === 0) return
+    const prefix = from + '/'
+    this.#openPaths.clear()
+    for (const [f, p] of this.#filePaths) {
+      let np = p
+      if (p === from) np = to
+      else if (p.startsWith(prefix)) np = to + p.slice(from.length)
+      else if (p === to || p.startsWith(to + '/')) np = `\0replaced:${p}`
+      this.#filePaths.set(f, np)
+      this.#openPaths.set(np, f)
     }
   }
 
@@ -379,7 +449,7 @@ export class NfsFilesystem {
           throw new FsError(EACCES, `open of ${path} denied`)
         }
       }
-      return this.#addFile(new OpenFile(fh, cred, wantsWrite))
+      return this.#addFile(new OpenFile(fh, cred, wantsWrite, this.#onRewrite), path)
     })
   }
 
@@ -392,7 +462,7 @@ export class NfsFilesystem {
       const r = await this.#engine.create(cred, dir, name, { mode: GUARDED, attrs: { mode: mode & 0o7777 } })
       const fh = r.fh ?? (await this.#engine.lookup(cred, dir, name)).fh!
       this.#paths.set(path, fh)
-      return this.#addFile(new OpenFile(fh, cred, true))
+      return this.#addFile(new OpenFile(fh, cred, true, this.#onRewrite), path)
     })
   }
 
@@ -407,25 +477,26 @@ export class NfsFilesystem {
   }
 
   flush(fd: number): Promise<void> {
-    return this.#file(fd).commit(this.#engine)
+    return this.#file(fd).sync(this.#engine)
   }
 
   fsync(fd: number): Promise<void> {
-    return this.#file(fd).commit(this.#engine)
+    return this.#file(fd).sync(this.#engine)
   }
 
   async release(fd: number): Promise<void> {
     const f = this.#file(fd)
     try {
-      await f.commit(this.#engine)
+      await f.sync(this.#engine)
     } finally {
       this.#files.delete(fd)
+      this.#forgetFile(f)
     }
   }
 
   /** Commits every open file (unmount path). Resolves when all are done; logs failures. */
   async commitAll(): Promise<void> {
-    await Promise.all([...this.#files.values()].map((f) => f.commit(this.#engine).catch((err: Error) => {
+    await Promise.all([...this.#files.values()].map((f) => f.sync(this.#engine).catch((err: Error) => {
       this.#opts.log(`commit on unmount failed: ${err.message}`)
     })))
   }

@@ -29,12 +29,21 @@ export class OpenFile {
   readonly writable: boolean
   #uncommitted: Chunk[] = []
   #uncommittedBytes = 0
-  #committing: Promise<void> | null = null
+  #committing: Promise<number> | null = null
 
-  constructor(fh: Buffer, cred: CallCredential, writable: boolean) {
+  /** Told how many chunks a COMMIT found lost and rewrote (for the mount's counters). */
+  readonly onRewrite: (chunks: number) => void
+
+  constructor(fh: Buffer, cred: CallCredential, writable: boolean, onRewrite: (chunks: number) => void) {
     this.fh = fh
     this.cred = cred
     this.writable = writable
+    this.onRewrite = onRewrite
+  }
+
+  /** COMMIT as commit(), reporting rewrites to onRewrite. */
+  async sync(engine: Engine): Promise<void> {
+    this.onRewrite(await this.commit(engine))
   }
 
   /** Reads up to `length` bytes at `offset` into `into`; loops over short reads until EOF. */
@@ -66,7 +75,7 @@ export class OpenFile {
       }
       done += n
     }
-    if (this.#uncommittedBytes > WRITE_BEHIND_LIMIT) await this.commit(engine)
+    if (this.#uncommittedBytes > WRITE_BEHIND_LIMIT) this.onRewrite(await this.commit(engine))
     return data.length
   }
 
@@ -75,31 +84,33 @@ export class OpenFile {
   }
 
   /**
-   * Makes every acknowledged write durable. Resolves when COMMIT succeeded and any chunk the
-   * server lost (verifier changed) was written again with FILE_SYNC; rejects with the error
-   * that stopped it (the chunks stay queued for the next attempt).
+   * Makes every acknowledged write durable. Resolves, with the number of chunks written again,
+   * when COMMIT succeeded and any chunk the server lost (verifier changed) was rewritten with
+   * FILE_SYNC; rejects with the error that stopped it (the chunks stay queued for a retry).
    */
-  async commit(engine: Engine): Promise<void> {
+  async commit(engine: Engine): Promise<number> {
     while (this.#committing) await this.#committing.catch(() => undefined)
-    if (this.#uncommitted.length === 0) return
+    if (this.#uncommitted.length === 0) return 0
     const run = this.#commitOnce(engine)
     this.#committing = run
     try {
-      await run
+      return await run
     } finally {
       this.#committing = null
     }
   }
 
-  async #commitOnce(engine: Engine): Promise<void> {
+  async #commitOnce(engine: Engine): Promise<number> {
     const batch = this.#uncommitted
     const bytes = this.#uncommittedBytes
     this.#uncommitted = []
     this.#uncommittedBytes = 0
     try {
       const res = await engine.commit(this.cred, this.fh, 0, 0)
+      let rewritten = 0
       for (const c of batch) {
         if (c.verf === res.verf) continue
+        rewritten++
         let done = 0
         while (done < c.data.length) {
           const w = await engine.write(this.cred, this.fh, c.offset + done, c.data.subarray(done), FILE_SYNC)
@@ -107,6 +118,7 @@ export class OpenFile {
           done += w.count
         }
       }
+      return rewritten
     } catch (err) {
       this.#uncommitted = batch.concat(this.#uncommitted)
       this.#uncommittedBytes += bytes
