@@ -1,0 +1,65 @@
+// Dependencies point one way (style guide §2): cli → fuse → engine → proto → rpc → xdr, with
+// identity beside the engine importing no other layer, fuse-native only in fuse/adapter.ts, and
+// the WASM core importing nothing from src/. A violating import fails here, naming the file.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, fuse: 4, cli: 5 }
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n)
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : []
+  })
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g), ...text.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!)
+}
+
+function layerOf(file: string): string {
+  return relative(join(root, 'src'), file).split('/')[0]!
+}
+
+test('src layers import only downwards; identity imports no layer', () => {
+  const bad: string[] = []
+  for (const file of files(join(root, 'src'))) {
+    const from = layerOf(file)
+    for (const spec of imports(file)) {
+      if (!spec.startsWith('.')) continue
+      const target = resolve(dirname(file), spec)
+      if (!target.startsWith(join(root, 'src'))) continue
+      const to = layerOf(target)
+      if (to === from) continue
+      if (from === 'identity') bad.push(`${relative(root, file)} -> ${spec} (identity imports no other layer)`)
+      else if (to === 'identity') {
+        if ((RANK[from] ?? 0) < RANK.engine!) bad.push(`${relative(root, file)} -> ${spec} (only engine and above use identity)`)
+      } else if ((RANK[to] ?? 99) > (RANK[from] ?? -1)) bad.push(`${relative(root, file)} -> ${spec} (${from} must not depend on ${to})`)
+    }
+  }
+  assert.equal(bad, [])
+})
+
+test('fuse-native is imported by src/fuse/adapter.ts alone', () => {
+  const users = files(join(root, 'src')).filter((f) => imports(f).some((s) => s === 'fuse-native' || s.startsWith('fuse-native/')) || /require\(['"]fuse-native['"]\)/.test(readFileSync(f, 'utf8')))
+  assert.equal(users.map((f) => relative(root, f)), ['src/fuse/adapter.ts'])
+})
+
+test('the protocol layers and the WASM core stay free of FUSE and of main-thread-only modules', () => {
+  const bad: string[] = []
+  for (const dir of ['src/xdr', 'src/rpc', 'src/proto', 'assembly']) {
+    for (const file of files(join(root, dir))) {
+      for (const spec of imports(file)) {
+        if (/fuse/.test(spec) || spec === 'node:worker_threads' || (dir === 'assembly' && spec.includes('/src/'))) bad.push(`${relative(root, file)} -> ${spec}`)
+      }
+    }
+  }
+  assert.equal(bad, [])
+})
+
+test.run()
