@@ -1,0 +1,77 @@
+// fsx-style random operations on one file through the mount, checked against an in-memory model
+// after every read and at the end on the export itself: overlapping writes, extending and
+// shrinking truncates, holes, reopen, fsync. Seeded, so a failure replays.
+import * as assert from 'uvu/assert'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeExportDir, nfsSource, portOptions, startGanesha } from '../fixtures/ganesha.js'
+import { makeMountpoint } from '../fixtures/paths.js'
+import { mountCli, requireCli, runAs, type MountedCli } from '../fixtures/mount.js'
+import { fixtureSuite } from '../fixtures/suite.js'
+
+const APP = 2000
+const OPS = 3000
+const MAX_SIZE = 2 * 1024 * 1024
+
+const s = fixtureSuite<{ exp: string; mnt: string; m: MountedCli }>('random operations against a model', async (defer) => {
+  requireCli()
+  const exp = makeExportDir()
+  const g = await startGanesha({ exports: [{ path: exp }] })
+  defer(() => g.stop())
+  const mnt = makeMountpoint()
+  const m = await mountCli(nfsSource(exp), mnt, ['-o', `uid=1234,gid=1234,${portOptions(g)}`])
+  defer(async () => {
+    const u = await m.unmount()
+    if (u.code !== 0) throw new Error(`mapnfs exited ${u.code}: ${u.stderr}`)
+  })
+  return { exp, mnt, m }
+})
+
+// Runs in the application's process (uid 2000); prints the final model's length and a hash.
+const SCRIPT = (file: string, seed: number): string => `
+const fs = require('fs'); const crypto = require('crypto');
+let x = ${seed} >>> 0; const rnd = (n) => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x % n };
+let model = Buffer.alloc(0); let fd = fs.openSync(${JSON.stringify(file)}, 'w+');
+const fail = (i, what) => { console.error('op ' + i + ': ' + what); process.exit(1) };
+for (let i = 0; i < ${OPS}; i++) {
+  const op = rnd(100);
+  if (op < 45) {
+    const off = rnd(${MAX_SIZE}); const len = 1 + rnd(rnd(4) === 0 ? 300000 : 5000);
+    const data = crypto.randomBytes(len); data[0] = i & 0xff;
+    if (fs.writeSync(fd, data, 0, len, off) !== len) fail(i, 'short write');
+    if (off + len > model.length) { const n = Buffer.alloc(off + len); model.copy(n); model = n }
+    data.copy(model, off);
+  } else if (op < 80) {
+    const off = rnd(model.length + 1000); const len = 1 + rnd(200000);
+    const buf = Buffer.alloc(len); const n = fs.readSync(fd, buf, 0, len, off);
+    const want = model.subarray(Math.min(off, model.length), Math.min(off + len, model.length));
+    if (n !== want.length) fail(i, 'read ' + n + ' bytes at ' + off + ', model has ' + want.length);
+    if (!buf.subarray(0, n).equals(want)) fail(i, 'data differs at ' + off);
+  } else if (op < 90) {
+    const size = rnd(${MAX_SIZE}); fs.ftruncateSync(fd, size);
+    if (size < model.length) model = Buffer.from(model.subarray(0, size)); else { const n = Buffer.alloc(size); model.copy(n); model = n }
+  } else if (op < 95) {
+    fs.fsyncSync(fd);
+  } else {
+    fs.closeSync(fd); fd = fs.openSync(${JSON.stringify(file)}, 'r+');
+    if (fs.fstatSync(fd).size !== model.length) fail(i, 'size ' + fs.fstatSync(fd).size + ' after reopen, model ' + model.length);
+  }
+}
+fs.closeSync(fd);
+console.log(model.length + ' ' + crypto.createHash('sha256').update(model).digest('hex'));
+`
+
+for (const seed of [1, 20260101]) {
+  s.test(`seed ${seed}: ${OPS} random writes/reads/truncates/fsyncs/reopens match the model`, async ({ exp, mnt }) => {
+    const name = `fsx-${seed}.bin`
+    const r = await runAs(APP, APP, process.execPath, ['-e', SCRIPT(join(mnt, name), seed)], { timeoutMs: 240_000 })
+    assert.is(r.code, 0, r.stderr)
+    const [len, hash] = r.stdout.trim().split(' ')
+    const onServer = readFileSync(join(exp, name))
+    assert.is(String(onServer.length), len)
+    const { createHash } = await import('node:crypto')
+    assert.is(createHash('sha256').update(onServer).digest('hex'), hash)
+  })
+}
+
+s.run()
