@@ -16,6 +16,19 @@ function record(xid: number, payload: Buffer): Buffer {
   return b
 }
 
+// Whatever a test opened is closed after it even when an assertion fails (an open socket would
+// keep the test process alive forever).
+const opened: (() => Promise<void>)[] = []
+test.after.each(async () => {
+  for (const close of opened.splice(0).reverse()) await close().catch(() => undefined)
+})
+
+async function open(o: Parameters<typeof RpcConnection.open>[0]): Promise<RpcConnection> {
+  const conn = await RpcConnection.open(o)
+  opened.push(() => conn.close())
+  return conn
+}
+
 async function peer(handler: Handler): Promise<{ port: number; close(): Promise<void>; sockets: Set<net.Socket> }> {
   const sockets = new Set<net.Socket>()
   let n = 0
@@ -28,6 +41,10 @@ async function peer(handler: Handler): Promise<{ port: number; close(): Promise<
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   const port = (server.address() as net.AddressInfo).port
+  opened.push(() => new Promise<void>((r) => {
+    for (const s of sockets) s.destroy()
+    server.close(() => r())
+  }))
   return {
     port,
     sockets,
@@ -48,7 +65,7 @@ test('64 calls in flight on one connection, answered in reverse order', async ()
     held.push([xid, sock])
     if (held.length === 64) for (const [x, s] of held.reverse()) s.write(record(x, Buffer.from(`r${x}`)))
   })
-  const conn = await RpcConnection.open(opts(p.port))
+  const conn = await open(opts(p.port))
   const calls = Array.from({ length: 64 }, () => {
     const xid = conn.nextXid()
     return conn.call(xid, 1, 1, record(xid, Buffer.from('q'))).then((m) => [xid, m.subarray(4).toString()] as const)
@@ -63,7 +80,7 @@ test('64 calls in flight on one connection, answered in reverse order', async ()
 test('an unanswered call is retransmitted, then fails with RpcTimeoutError', async () => {
   let seen = 0
   const p = await peer(() => { seen++ })
-  const conn = await RpcConnection.open(opts(p.port, { timeoutMs: 150, retrans: 2 }))
+  const conn = await open(opts(p.port, { timeoutMs: 150, retrans: 2 }))
   const xid = conn.nextXid()
   const t0 = Date.now()
   const err = await conn.call(xid, 100003, 6, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
@@ -80,7 +97,7 @@ test('a dropped connection is reopened and the pending call resent with its xid'
     if (n === 0) sock.destroy() // first delivery: the server "restarts"
     else sock.write(record(xid, Buffer.from('ok')))
   })
-  const conn = await RpcConnection.open(opts(p.port))
+  const conn = await open(opts(p.port))
   const xid = conn.nextXid()
   const msg = await conn.call(xid, 1, 1, record(xid, Buffer.from('x')))
   assert.is(msg.readUInt32BE(0), xid)
@@ -100,7 +117,7 @@ test('an oversized reply record drops the connection instead of allocating', asy
       sock.write(record(xid, Buffer.from('fine')))
     }
   })
-  const conn = await RpcConnection.open(opts(p.port, { maxRecord: 4096 }))
+  const conn = await open(opts(p.port, { maxRecord: 4096 }))
   const xid = conn.nextXid()
   const msg = await conn.call(xid, 1, 1, record(xid, Buffer.from('x')))
   assert.is(msg.subarray(4).toString(), 'fine')
@@ -110,7 +127,7 @@ test('an oversized reply record drops the connection instead of allocating', asy
 
 test('replies with unknown xids are ignored; close() fails pending calls', async () => {
   const p = await peer((xid, _b, sock) => { sock.write(record((xid + 1000) >>> 0, Buffer.alloc(0))) })
-  const conn = await RpcConnection.open(opts(p.port))
+  const conn = await open(opts(p.port))
   const xid = conn.nextXid()
   const pending = conn.call(xid, 1, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
   await new Promise((r) => setTimeout(r, 50))
@@ -136,7 +153,7 @@ test('reserved source port: bound in 512..1023 when asked (root)', async () => {
     remotePort = sock.remotePort ?? 0
     sock.write(record(xid, Buffer.alloc(0)))
   })
-  const conn = await RpcConnection.open(opts(p.port, { reservedPort: true }))
+  const conn = await open(opts(p.port, { reservedPort: true }))
   const xid = conn.nextXid()
   await conn.call(xid, 1, 1, record(xid, Buffer.from('x')))
   assert.ok(remotePort >= 512 && remotePort <= 1023, `source port ${remotePort}`)
