@@ -26,13 +26,11 @@ export class FsError extends Error {
 }
 
 export function toErrno(err: unknown, log: (line: string) => void): number {
-  if (err !== null && typeof err === 'object') {
-    const e = err as { errno?: unknown; code?: unknown; message?: unknown }
-    if (typeof e.code === 'string' && e.code.startsWith('ERR_') && typeof e.errno === 'number' && e.errno > 0) return e.errno
-    if (e.code === 'ERR_XDR_DECODE' || e.code === 'ERR_XDR_ENCODE') {
-      log(`malformed protocol data: ${String(e.message)}`)
-      return e.code === 'ERR_XDR_ENCODE' ? EINVAL : EIO
-    }
+  const e = (err ?? {}) as { errno?: unknown; code?: unknown; message?: unknown }
+  if (typeof e.code === 'string' && e.code.startsWith('ERR_') && typeof e.errno === 'number' && e.errno > 0) {
+    // Bytes from the server that do not parse are worth a line: the operation fails with EIO.
+    if (e.code === 'ERR_XDR_DECODE') log(`malformed reply from the server: ${String(e.message)}`)
+    return e.errno
   }
   log(`unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
   return EIO

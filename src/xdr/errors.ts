@@ -23,6 +23,8 @@ export type XdrDecodeReason =
 export class XdrDecodeError extends Error {
   override readonly name = 'XdrDecodeError'
   readonly code = 'ERR_XDR_DECODE' as const
+  /** EIO: the server's bytes cannot be trusted. */
+  readonly errno = 5
   readonly reason: XdrDecodeReason
 
   constructor(reason: XdrDecodeReason, detail?: string) {
@@ -46,10 +48,13 @@ export type XdrEncodeReason =
 export class XdrEncodeError extends Error {
   override readonly name = 'XdrEncodeError'
   readonly code = 'ERR_XDR_ENCODE' as const
+  /** ENAMETOOLONG for an over-long name or path, EINVAL for any other argument out of range. */
+  readonly errno: number
   readonly reason: XdrEncodeReason
 
   constructor(reason: XdrEncodeReason, detail?: string) {
     super(detail === undefined ? `cannot encode RPC call: ${reason}` : `cannot encode RPC call: ${reason} (${detail})`)
     this.reason = reason
+    this.errno = reason === 'name-too-long' ? 36 : 22
   }
 }
