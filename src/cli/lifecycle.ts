@@ -9,7 +9,7 @@ import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/consta
 import { getport } from '../proto/portmap/client.js'
 import { mnt, umnt } from '../proto/mount/client.js'
 import { InlineEngine, type Engine } from '../engine/index.js'
-import { IdentityMap, checkRootReadable, type IdentityConfig } from '../identity/index.js'
+import { IdentityMap, checkRootReadable, loadLdapSettings, resolveLdapIdentity, type IdentityConfig } from '../identity/index.js'
 import { FuseMount, NfsFilesystem, callerContextAvailable } from '../fuse/index.js'
 import type { MountOptions } from './options.js'
 import { isMounted } from './mounts.js'
@@ -48,8 +48,9 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
   const reservedPort = o.resvport ?? isRoot
   if (o.resvport === true && !isRoot) throw new MountFailure("option 'resvport' needs root (reserved ports are privileged); use 'noresvport'")
 
-  const config: IdentityConfig = o.uid !== undefined && o.gid !== undefined
-    ? { kind: 'mapped', uid: o.uid, gid: o.gid, ...(o.localUid !== undefined ? { localUid: o.localUid } : {}), ...(o.localGid !== undefined ? { localGid: o.localGid } : {}) }
+  const server = o.username !== undefined ? await ldapIdentity(o) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
+  const config: IdentityConfig = server !== null
+    ? { kind: 'mapped', ...server, ...(o.localUid !== undefined ? { localUid: o.localUid } : {}), ...(o.localGid !== undefined ? { localGid: o.localGid } : {}) }
     : { kind: 'passthrough' }
   const identity = new IdentityMap(config)
   const codec = XdrCodec.load()
@@ -166,6 +167,30 @@ class StopSignals {
     process.off('SIGINT', this.#handler)
     process.off('SIGTERM', this.#handler)
   }
+}
+
+/**
+ * LDAP mode: username + password → uid/gid (and optional groups), before any NFS traffic.
+ * The password lives in this function only; it is never logged or put in an error.
+ */
+async function ldapIdentity(o: MountOptions): Promise<{ uid: number; gid: number; gids?: number[] }> {
+  const settings = loadLdapSettings(o.ldapConfig)
+  if (settings === null) throw new MountFailure('LDAP username is specified but LDAP is not configured')
+  const password = readPassword(o.passwordFile!)
+  if (password.length === 0) throw new MountFailure('LDAP username is specified but LDAP password is missing')
+  return resolveLdapIdentity(settings, o.username!, password)
+}
+
+/** The first line of FILE (or of stdin for '-'); a trailing newline is not part of the password. */
+function readPassword(file: string): string {
+  let text: string
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (err) {
+    throw new MountFailure(`cannot read the password file ${file === '-' ? '(stdin)' : file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+  }
+  const nl = text.indexOf('\n')
+  return (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '')
 }
 
 function clampIo(v: number | undefined): number {

@@ -41,6 +41,12 @@ export interface MountOptions {
   /** Retransmissions before a call fails (soft mount). */
   retrans: number
   stats: boolean
+  /** LDAP mode: resolve uid/gid from this username. */
+  username?: string
+  /** Where the LDAP password comes from: a file, or '-' for stdin. Never the password itself. */
+  passwordFile?: string
+  /** Operator settings file for LDAP (else MAPNFS_LDAP_CONFIG, else /etc/mapnfs/ldap.conf). */
+  ldapConfig?: string
 }
 
 export const DEFAULTS = {
@@ -48,7 +54,7 @@ export const DEFAULTS = {
   retrans: 3,
 } as const
 
-const VALUE_OPTIONS = new Set(['uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
+const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
 const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats'])
 
 export function parseSource(text: string): Source {
@@ -197,16 +203,25 @@ export function parseMountArgs(args: string[]): MountOptions {
       case 'retrans': out.retrans = parseInt('retrans', value, 0, 10); break
       case 'stats': out.stats = parseBool('stats', value); break
       case 'password':
-        throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file'")
-      case 'username': case 'password-file':
-        throw new UsageError('LDAP username is specified but LDAP is not configured')
+        throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file=FILE' or 'password-file=-' (stdin)")
+      case 'username': out.username = str(); break
+      case 'password-file': out.passwordFile = str(); break
+      case 'ldap-config': out.ldapConfig = str(); break
       default:
         throw new UsageError(`unknown option '${name}'`)
     }
   }
+  if (out.username !== undefined) {
+    const clash = [out.uid !== undefined ? 'uid' : '', out.gid !== undefined ? 'gid' : ''].filter(Boolean)
+    if (clash.length > 0) throw new UsageError(`Not allowed options: ${clash.join(', ')}`)
+    if (out.username.length === 0) throw new UsageError("Invalid 'username' option")
+    if (out.passwordFile === undefined) throw new UsageError('LDAP username is specified but LDAP password is missing')
+  } else if (out.passwordFile !== undefined) {
+    throw new UsageError("'password-file' needs 'username'")
+  }
   if (out.uid !== undefined && out.gid === undefined) throw new UsageError("required 'gid' option is missing")
   if (out.gid !== undefined && out.uid === undefined) throw new UsageError("required 'uid' option is missing")
-  if ((out.localUid !== undefined || out.localGid !== undefined) && out.uid === undefined) {
+  if ((out.localUid !== undefined || out.localGid !== undefined) && out.uid === undefined && out.username === undefined) {
     throw new UsageError("'localuid'/'localgid' need 'uid' and 'gid' (they say how the mapped ids are shown)")
   }
   // readonly turns attribute caching on unless the user said otherwise (contract: `readonly`).
@@ -236,6 +251,19 @@ Identity (every option works as -o name=value and as --name value):
                    calling process's own uid, gid and supplementary groups, ownership unmapped.
   localuid=N, localgid=N
                    Local identity shown for mapped files (default: the calling process's).
+  username=NAME, password-file=FILE|-
+                   LDAP identity: resolve uid/gid from the directory (settings below) and
+                   verify the password (read from FILE, or stdin for '-') before any RPC.
+                   Not allowed together with uid/gid. 'password=' is refused: argv is public.
+  ldap-config=FILE LDAP operator settings (KEY=value lines); default: $MAPNFS_LDAP_CONFIG,
+                   else /etc/mapnfs/ldap.conf. LDAP_* environment variables override it:
+                   LDAP_HOST, LDAP_PORT (389; 636 for ldaps), LDAP_TLS (none|ldaps|starttls),
+                   LDAP_CA_CERT (PEM file the server certificate must chain to),
+                   LDAP_SVC_USER, LDAP_SVC_PASS or LDAP_SVC_PASS_FILE, LDAP_USER_FQDN (search
+                   base), LDAP_TIMEOUT (seconds, 120), LDAP_USER_FILTER ((&(objectClass=User)(cn=%s));
+                   OpenLDAP: (&(objectClass=posixAccount)(uid=%s))), LDAP_UID_ATTR (uidNumber),
+                   LDAP_GID_ATTR (gidNumber), LDAP_GROUPS (off|posixGroup|memberOf: send up to
+                   16 gids), LDAP_GROUP_BASE.
   The mount is refused with "user lacks read access to share" when uid/gid cannot read
   the export root.
 

@@ -7,3 +7,13 @@ export class IdentityError extends Error {
     this.name = 'IdentityError'
   }
 }
+
+/** LDAP resolution failed (unreachable, unknown user, wrong password, …); `message` is safe to show. */
+export class LdapError extends Error {
+  readonly code = 'ERR_LDAP'
+  readonly errno = 13 // EACCES
+  constructor(message: string) {
+    super(message)
+    this.name = 'LdapError'
+  }
+}

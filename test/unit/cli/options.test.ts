@@ -78,4 +78,16 @@ test('unknown options, bad numbers, missing arguments, passwords on argv', () =>
   assert.throws(() => parseMountArgs(['h:/e', '/m', '-o', 'password=hunter2']), (e: unknown) => !(e as Error).message.includes('hunter2'))
 })
 
+test('LDAP options: username with uid/gid, missing password, password on argv', () => {
+  fails(['h:/e', '/m', '-o', 'username=alice,password-file=/p,uid=5,gid=5'], 'Not allowed options: uid, gid')
+  fails(['h:/e', '/m', '-o', 'username=alice,password-file=/p,gid=5'], 'Not allowed options: gid')
+  fails(['h:/e', '/m', '-o', 'username=alice'], 'LDAP username is specified but LDAP password is missing')
+  fails(['h:/e', '/m', '-o', 'password-file=/p'], "'password-file' needs 'username'")
+  fails(['h:/e', '/m', '--username', 'alice', '--password', 'hunter2'], /must not be given on the command line/)
+  const o = parseMountArgs(['h:/e', '/m', '--username', 'alice', '--password-file', '-', '--ldap-config', '/etc/x.conf'])
+  assert.is(o.username, 'alice')
+  assert.is(o.passwordFile, '-')
+  assert.is(o.ldapConfig, '/etc/x.conf')
+})
+
 test.run()
