@@ -74,7 +74,14 @@ export async function resolveLdapIdentity(s: LdapSettings, username: string, pas
   if (password.length === 0) throw new LdapError('LDAP username is specified but LDAP password is missing')
 
   const url = `${s.tls === 'ldaps' ? 'ldaps' : 'ldap'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
-  const tlsOptions = { ...(s.caCert !== undefined ? { ca: [s.caCert] } : {}), rejectUnauthorized: true, servername: isIp(s.host) ? undefined : s.host }
+  // `host` is what the certificate is checked against (StartTLS wraps an existing socket, which
+  // would otherwise be checked as "localhost"); SNI only carries names, never addresses.
+  const tlsOptions = {
+    ...(s.caCert !== undefined ? { ca: [s.caCert] } : {}),
+    rejectUnauthorized: true,
+    host: s.host,
+    ...(isIp(s.host) ? {} : { servername: s.host }),
+  }
   const client = new Client({
     url,
     timeout: s.timeoutMs,
