@@ -13,6 +13,7 @@ import { assertCleanFailure, owner } from '../fixtures/expect.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 import { startSlapd, type Slapd } from '../fixtures/slapd.js'
 import { makeCa, makeServerCert, type Ca } from '../fixtures/tls.js'
+import { LdapError, loadLdapSettings, resolveLdapIdentity } from '../../src/identity/index.js'
 
 const APP = 2000
 const PASSWORDS = {
@@ -220,6 +221,17 @@ s.test('LDAP_GROUPS=posixGroup sends the user\'s groups: a group-writable direct
     }
   }
   assert.is(readFileSync(join(shared, 'posixGroup.txt'), 'utf8'), 'g')
+})
+
+// A NUL cannot travel in argv, so it is fed to the resolver directly, against the same slapd.
+s.test('a username with NUL (or any filter metacharacter) cannot widen the search', async (c) => {
+  const settings = loadLdapSettings(undefined, ldapEnv(c))!
+  for (const name of ['alice\0', 'alice\0)(uid=*', '*\0']) {
+    const err = await resolveLdapIdentity(settings, name, PASSWORDS.alice).catch((e: unknown) => e)
+    assert.instance(err, LdapError)
+    assert.is((err as Error).message, 'User does not exist')
+  }
+  assert.equal(await resolveLdapIdentity(settings, 'alice', PASSWORDS.alice), { uid: 5001, gid: 5002 })
 })
 
 // Runs last: everything the CLI printed in this file, successes and failures alike.
