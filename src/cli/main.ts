@@ -22,9 +22,10 @@ function describe(err: unknown): string {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
+  if (cmd === undefined) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] | mapnfs unmount MOUNTPOINT (see mapnfs --help)')
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(HELP)
-    return cmd === undefined ? 2 : 0
+    return 0
   }
   if (cmd === 'mount') {
     const opts = parseMountArgs(rest)

@@ -286,6 +286,7 @@ Transport:
                    Calls are soft: an unreachable server gives ETIMEDOUT after
                    timeo x (retrans + 1), never a hang. Dropped connections are reopened and
                    the calls in flight resent.
-  stats            On exit, print "mapnfs: stats {json}" (calls, maxInFlight, retransmits,
-                   reconnects) on stderr.
+  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, maxInFlight (most
+                   RPCs in flight at once), retransmits, reconnects, rewrittenChunks (data
+                   written again after a server restart), staleRetries, rsize, wsize.
 `

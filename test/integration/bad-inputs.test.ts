@@ -143,7 +143,7 @@ for (const [name, args, text] of optionErrors) {
 }
 
 s.test('usage errors: unknown command, missing arguments', async () => {
-  for (const args of [['frobnicate'], ['mount'], ['mount', 'nfs://127.0.0.1/export'], ['unmount']]) {
+  for (const args of [[], ['frobnicate'], ['mount'], ['mount', 'nfs://127.0.0.1/export'], ['unmount']]) {
     assertCleanFailure(await runCli(args))
   }
 })
