@@ -10,7 +10,7 @@ import { getport } from '../proto/portmap/client.js'
 import { mnt, umnt } from '../proto/mount/client.js'
 import { InlineEngine, type Engine } from '../engine/index.js'
 import { IdentityMap, checkRootReadable, loadLdapSettings, resolveLdapIdentity, type IdentityConfig } from '../identity/index.js'
-import { FuseMount, NfsFilesystem, callerContextAvailable } from '../fuse/index.js'
+import { FuseMount, NfsFilesystem, patchedBindingAvailable } from '../fuse/index.js'
 import type { MountOptions } from './options.js'
 import { isMounted } from './mounts.js'
 
@@ -42,7 +42,7 @@ export type Log = (line: string) => void
 export async function runMount(o: MountOptions, log: Log, out: (line: string) => void): Promise<RunningMount> {
   const mountpoint = await checkMountpoint(o.mountpoint)
   await checkPrivileges()
-  if (!callerContextAvailable()) throw new MountFailure('fuse-native was not rebuilt with caller context (run npm run build)')
+  if (!patchedBindingAvailable()) throw new MountFailure('fuse-native has not been rebuilt with the mapnfs patch (run npm run build)')
 
   const isRoot = process.getuid?.() === 0
   const reservedPort = o.resvport ?? isRoot

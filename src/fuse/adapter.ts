@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type { Caller } from '../identity/index.js'
 import { toErrno } from './errno.js'
-import type { NfsFilesystem } from './filesystem.js'
+import type { NfsFilesystem, TimeArg } from './filesystem.js'
 import type { FuseStat } from './stat.js'
 
 const require = createRequire(import.meta.url)
@@ -15,7 +15,13 @@ const Fuse = require('fuse-native') as FuseConstructor
 // scripts/build-fuse-native.mjs adds fuse_native_caller to it.
 const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as {
   fuse_native_caller?: (out: Uint32Array) => void
+  mapnfs_patch_version?: number
 }
+
+/** The binding formats below (caller context, ns timestamps, UTIME_NOW/OMIT) need this patch. */
+const PATCH_VERSION = 3
+const UTIME_NOW = 0x3fffffff
+const UTIME_OMIT = 0x3ffffffe
 
 type Cb = (code: number, ...rest: unknown[]) => void
 interface FuseInstance {
@@ -37,8 +43,9 @@ export interface FuseMountOptions {
   log: (line: string) => void
 }
 
-export function callerContextAvailable(): boolean {
-  return typeof binding.fuse_native_caller === 'function'
+/** True when fuse-native was rebuilt by scripts/build-fuse-native.mjs with the patch this module speaks. */
+export function patchedBindingAvailable(): boolean {
+  return typeof binding.fuse_native_caller === 'function' && binding.mapnfs_patch_version === PATCH_VERSION
 }
 
 /** libfuse option string: what fuse-native does not expose rides on the fsname (see platform facts). */
@@ -58,20 +65,39 @@ function libfuseOptions(o: FuseMountOptions): string {
 }
 
 /**
- * fuse-native 2.2.6 routes fgetattr to the path-based getattr and drops the file handle, so an
- * fstat() (and the kernel's attribute refresh on read) of an open file would look the path up
- * again. This subclass sends it to our fgetattr(fd) instead.
+ * Overrides of fuse-native's own handlers where its JS would lose information:
+ * - fgetattr: 2.2.6 routes it to the path-based getattr and drops the file handle, so fstat()
+ *   (and the kernel's attribute refresh on read) of an open file would look the path up again;
+ * - getattr/fgetattr/utimens: its JS converts times to milliseconds; the patched binding speaks
+ *   (nsec, sec) words instead, and passes UTIME_NOW/UTIME_OMIT through.
  */
-function withFgetattr(Base: FuseConstructor): FuseConstructor {
+type StatCb = (code: number, st?: FuseStat) => void
+function withExactHandlers(Base: FuseConstructor): FuseConstructor {
   return class extends (Base as unknown as new (...a: unknown[]) => FuseInstance & { ops: Record<string, unknown> }) {
+    _op_getattr(signal: (code: number, stat: Uint32Array) => void, path: string): void {
+      const getattr = this.ops.getattr as (p: string, cb: StatCb) => void
+      getattr(path, (code, st) => signal(code, toStatArray(code === 0 ? st : undefined)))
+    }
+
     _op_fgetattr(signal: (code: number, stat: Uint32Array) => void, path: string, fd: number): void {
-      const fgetattr = this.ops.fgetattr as (p: string, fd: number, cb: (code: number, st?: FuseStat) => void) => void
+      const fgetattr = this.ops.fgetattr as (p: string, fd: number, cb: StatCb) => void
       fgetattr(path, fd, (code, st) => signal(code, toStatArray(code === 0 ? st : undefined)))
+    }
+
+    _op_utimens(signal: (code: number) => void, path: string, aNsec: number, aSec: number, mNsec: number, mSec: number): void {
+      const utimens = this.ops.utimens as (p: string, a: TimeArg, m: TimeArg, cb: (code: number) => void) => void
+      utimens(path, timeArg(aSec, aNsec), timeArg(mSec, mNsec), (code) => signal(code))
     }
   } as unknown as FuseConstructor
 }
 
-/** fuse-native's stat wire format: 18 uint32 (64-bit values as low, high; times in ms). */
+function timeArg(seconds: number, nseconds: number): TimeArg {
+  if (nseconds === UTIME_NOW) return 'now'
+  if (nseconds === UTIME_OMIT) return 'omit'
+  return { seconds, nseconds }
+}
+
+/** The patched binding's stat format: 18 uint32 (64-bit values as low, high; times as nsec, sec). */
 function toStatArray(st: FuseStat | undefined): Uint32Array {
   const a = new Uint32Array(18)
   if (!st) return a
@@ -89,13 +115,16 @@ function toStatArray(st: FuseStat | undefined): Uint32Array {
   a[8] = st.rdev
   a[9] = st.blksize
   put64(10, st.blocks)
-  put64(12, st.atime)
-  put64(14, st.mtime)
-  put64(16, st.ctime)
+  a[12] = st.atime.nseconds
+  a[13] = st.atime.seconds
+  a[14] = st.mtime.nseconds
+  a[15] = st.mtime.seconds
+  a[16] = st.ctime.nseconds
+  a[17] = st.ctime.seconds
   return a
 }
 
-const MapnfsFuse = withFgetattr(Fuse)
+const MapnfsFuse = withExactHandlers(Fuse)
 
 export class FuseMount {
   readonly #fuse: FuseInstance
@@ -179,7 +208,7 @@ function buildOps(fs: NfsFilesystem, log: (line: string) => void): Record<string
     ftruncate: (_path: string, fd: number, size: number, cb: Cb) => safe(cb, () => done(cb, fs.ftruncate(caller(), fd, size))),
     chmod: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.chmod(caller(), path, mode))),
     chown: (path: string, uid: number, gid: number, cb: Cb) => safe(cb, () => done(cb, fs.chown(caller(), path, uid, gid))),
-    utimens: (path: string, atime: number, mtime: number, cb: Cb) => safe(cb, () => done(cb, fs.utimens(caller(), path, atime, mtime))),
+    utimens: (path: string, atime: TimeArg, mtime: TimeArg, cb: Cb) => safe(cb, () => done(cb, fs.utimens(caller(), path, atime, mtime))),
     mkdir: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.mkdir(caller(), path, mode))),
     rmdir: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.rmdir(caller(), path))),
     unlink: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.unlink(caller(), path))),

@@ -30,6 +30,8 @@ export interface FilesystemOptions {
   log: (line: string) => void
 }
 
+export type TimeArg = NfsTime3 | 'now' | 'omit'
+
 export interface FilesystemStats {
   /** Written chunks a COMMIT found lost (verifier changed: server restart) and wrote again. */
   rewrittenChunks: number
@@ -208,8 +210,12 @@ export class NfsFilesystem {
     await this.#engine.setattr(await this.#cred(caller), f.fh, { size })
   }
 
-  utimens(caller: Caller, path: string, atimeMs: number, mtimeMs: number): Promise<void> {
-    return this.#setattr(caller, path, { atime: toTime(atimeMs), mtime: toTime(mtimeMs) })
+  /** 'now' is UTIME_NOW (the server's clock), 'omit' UTIME_OMIT (leave that time alone). */
+  utimens(caller: Caller, path: string, atime: TimeArg, mtime: TimeArg): Promise<void> {
+    const attrs: Sattr3 = {}
+    if (atime !== 'omit') attrs.atime = atime === 'now' ? 'server' : atime
+    if (mtime !== 'omit') attrs.mtime = mtime === 'now' ? 'server' : mtime
+    return this.#setattr(caller, path, attrs)
   }
 
   async access(caller: Caller, path: string, mode: number): Promise<void> {
@@ -511,11 +517,6 @@ function split(path: string): [string, string] {
   return [parent, name]
 }
 
-// libfuse 2.9's high-level API resolves UTIME_NOW to the kernel's current time before calling
-// utimens, so explicit times are all that arrive here (in ms: the binding drops the rest).
-function toTime(ms: number): NfsTime3 {
-  return { seconds: Math.floor(ms / 1000), nseconds: (ms % 1000) * 1e6 }
-}
 
 function grants(granted: number, mode: number, isDir: boolean): boolean {
   if (mode & 4 && !(granted & ACCESS3_READ)) return false

@@ -1,5 +1,5 @@
 // FUSE front end: libfuse requests (paths, fds) become NFSv3 calls through the Engine, with
 // the identity of each request's caller. adapter.ts alone touches fuse-native.
-export { FuseMount, callerContextAvailable, type FuseMountOptions } from './adapter.js'
+export { FuseMount, patchedBindingAvailable, type FuseMountOptions } from './adapter.js'
 export { NfsFilesystem, type FilesystemOptions } from './filesystem.js'
 export { toErrno, FsError } from './errno.js'

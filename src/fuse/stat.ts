@@ -20,7 +20,7 @@ const TYPE_BITS: Record<number, number> = {
   [NF3FIFO]: S_IFIFO,
 }
 
-/** The stat shape fuse-native serialises (times in ms: the binding drops sub-ms precision). */
+/** The stat shape handed to the binding (times with nanoseconds; see adapter.ts toStatArray). */
 export interface FuseStat {
   mode: number
   uid: number
@@ -32,13 +32,9 @@ export interface FuseStat {
   rdev: number
   blksize: number
   blocks: number
-  atime: number
-  mtime: number
-  ctime: number
-}
-
-function ms(t: NfsTime3): number {
-  return t.seconds * 1000 + Math.floor(t.nseconds / 1e6)
+  atime: NfsTime3
+  mtime: NfsTime3
+  ctime: NfsTime3
 }
 
 /** fuse-native passes st_ino as 32 bits: fold the 64-bit fileid so distinct files rarely collide. */
@@ -60,8 +56,8 @@ export function toFuseStat(a: Fattr3): FuseStat {
     rdev: (((a.rdevMajor & 0xfff) << 8) | (a.rdevMinor & 0xff) | ((a.rdevMinor & 0xfff00) << 12)) >>> 0,
     blksize: 4096,
     blocks: Math.ceil(a.used / 512),
-    atime: ms(a.atime),
-    mtime: ms(a.mtime),
-    ctime: ms(a.ctime),
+    atime: a.atime,
+    mtime: a.mtime,
+    ctime: a.ctime,
   }
 }
