@@ -175,6 +175,8 @@ class StopSignals {
  */
 async function ldapIdentity(o: MountOptions): Promise<{ uid: number; gid: number; gids?: number[] }> {
   const settings = loadLdapSettings(o.ldapConfig)
+  // Children we start later (fusermount) need not inherit the service password.
+  delete process.env.LDAP_SVC_PASS
   if (settings === null) throw new MountFailure('LDAP username is specified but LDAP is not configured')
   const password = readPassword(o.passwordFile!)
   if (password.length === 0) throw new MountFailure('LDAP username is specified but LDAP password is missing')
