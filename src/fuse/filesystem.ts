@@ -14,7 +14,7 @@ import {
 import type { Fattr3, NfsTime3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, EPERM, EROFS, ESTALE, FsError } from './errno.js'
-import { OpenFile } from './open-file.js'
+import { OpenFile, WriteBudget } from './open-file.js'
 import { PathCache } from './path-cache.js'
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, toFuseStat, type FuseStat } from './stat.js'
 
@@ -37,6 +37,8 @@ export interface FilesystemStats {
   rewrittenChunks: number
   /** Operations repeated after a stale handle made us resolve the path again. */
   staleRetries: number
+  /** Written but not yet committed, all open files together (bounded by the WriteBudget). */
+  uncommittedBytes?: number
 }
 
 export interface FuseStatfs {
@@ -74,6 +76,7 @@ export class NfsFilesystem {
   readonly #filePaths = new Map<OpenFile, string>()
   readonly #openPaths = new Map<string, OpenFile>()
   #nextFd = 1
+  readonly #budget = new WriteBudget()
   readonly #counters: FilesystemStats = { rewrittenChunks: 0, staleRetries: 0 }
   readonly #onRewrite = (n: number): void => {
     this.#counters.rewrittenChunks += n
@@ -92,7 +95,7 @@ export class NfsFilesystem {
   }
 
   stats(): FilesystemStats {
-    return { ...this.#counters }
+    return { ...this.#counters, uncommittedBytes: this.#budget.held }
   }
 
   // ---- resolution -------------------------------------------------------------------------
@@ -455,7 +458,7 @@ export class NfsFilesystem {
           throw new FsError(EACCES, `open of ${path} denied`)
         }
       }
-      return this.#addFile(new OpenFile(fh, cred, wantsWrite, this.#onRewrite), path)
+      return this.#addFile(new OpenFile(fh, cred, wantsWrite, this.#onRewrite, this.#budget), path)
     })
   }
 
@@ -468,7 +471,7 @@ export class NfsFilesystem {
       const r = await this.#engine.create(cred, dir, name, { mode: GUARDED, attrs: { mode: mode & 0o7777 } })
       const fh = r.fh ?? (await this.#engine.lookup(cred, dir, name)).fh!
       this.#paths.set(path, fh)
-      return this.#addFile(new OpenFile(fh, cred, true, this.#onRewrite), path)
+      return this.#addFile(new OpenFile(fh, cred, true, this.#onRewrite, this.#budget), path)
     })
   }
 
@@ -495,6 +498,7 @@ export class NfsFilesystem {
     try {
       await f.sync(this.#engine)
     } finally {
+      f.discard()
       this.#files.delete(fd)
       this.#forgetFile(f)
     }

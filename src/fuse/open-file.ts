@@ -2,7 +2,8 @@
 // a COMMIT makes them durable (RFC 1813 §3.3.7, §3.3.21).
 //
 //   write() ──► WRITE UNSTABLE ──► #uncommitted: [{offset, data, verf}]  (copies we own)
-//                                        │ > WRITE_BEHIND_LIMIT bytes: commit() before returning
+//                                        │ > WRITE_BEHIND_LIMIT bytes in this file, or
+//                                        │ > WriteBudget.limit in all files: commit() first
 //   flush/fsync/release ──► commit(): COMMIT ──► verf equal to each chunk's? drop the chunks
 //                                               differs? the server restarted and lost them:
 //                                               rewrite those chunks FILE_SYNC, then drop
@@ -16,6 +17,15 @@ import { EIO, FsError } from './errno.js'
 
 /** Uncommitted bytes kept per open file before a write waits for a COMMIT. */
 export const WRITE_BEHIND_LIMIT = 32 * 1024 * 1024
+
+/**
+ * Uncommitted bytes held by all open files of a mount. Each file is bounded on its own, but many
+ * files written at once would still add up; past `limit`, a writer commits before it returns.
+ */
+export class WriteBudget {
+  held = 0
+  constructor(readonly limit = 256 * 1024 * 1024) {}
+}
 
 interface Chunk {
   offset: number
@@ -34,7 +44,10 @@ export class OpenFile {
   /** Told how many chunks a COMMIT found lost and rewrote (for the mount's counters). */
   readonly onRewrite: (chunks: number) => void
 
-  constructor(fh: Buffer, cred: CallCredential, writable: boolean, onRewrite: (chunks: number) => void) {
+  readonly #budget: WriteBudget
+
+  constructor(fh: Buffer, cred: CallCredential, writable: boolean, onRewrite: (chunks: number) => void, budget = new WriteBudget()) {
+    this.#budget = budget
     this.fh = fh
     this.cred = cred
     this.writable = writable
@@ -72,15 +85,21 @@ export class OpenFile {
       if (res.committed !== FILE_SYNC) {
         this.#uncommitted.push({ offset: offset + done, data: piece.subarray(0, n), verf: res.verf! })
         this.#uncommittedBytes += n
+        this.#budget.held += n
       }
       done += n
     }
-    if (this.#uncommittedBytes > WRITE_BEHIND_LIMIT) this.onRewrite(await this.commit(engine))
+    if (this.#uncommittedBytes > WRITE_BEHIND_LIMIT || this.#budget.held > this.#budget.limit) {
+      this.onRewrite(await this.commit(engine))
+    }
     return data.length
   }
 
-  get dirty(): boolean {
-    return this.#uncommitted.length > 0
+  /** Forgets what could not be committed (the file is being released): frees its share of the budget. */
+  discard(): void {
+    this.#budget.held -= this.#uncommittedBytes
+    this.#uncommitted = []
+    this.#uncommittedBytes = 0
   }
 
   /**
@@ -118,6 +137,7 @@ export class OpenFile {
           done += w.count
         }
       }
+      this.#budget.held -= bytes
       return rewritten
     } catch (err) {
       this.#uncommitted = batch.concat(this.#uncommitted)
