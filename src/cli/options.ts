@@ -288,5 +288,6 @@ Transport:
                    the calls in flight resent.
   stats            On exit, print "mapnfs: stats {json}" on stderr: calls, maxInFlight (most
                    RPCs in flight at once), retransmits, reconnects, rewrittenChunks (data
-                   written again after a server restart), staleRetries, rsize, wsize.
+                   written again after a server restart), staleRetries, uncommittedBytes, rsize,
+                   wsize.
 `
