@@ -6,7 +6,7 @@ import { chmodSync, chownSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePorts, makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint, makeTempDir } from '../fixtures/paths.js'
-import { cliPath, mountCli, mountCount, requireCli, runAs, runCli, shAs } from '../fixtures/mount.js'
+import { cliReadableBy, mountCli, mountCount, requireCli, runAs, runCli, shAs } from '../fixtures/mount.js'
 import { assertCleanFailure } from '../fixtures/expect.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 
@@ -79,13 +79,12 @@ s.test('uid/gid cannot read the export root: user lacks read access to share', a
 })
 
 s.test('missing privileges: run as local uid 2000', async ({ g, open }) => {
-  // Precondition, so a failure below is about privileges and not about reading the CLI itself.
-  const readable = await runAs(2000, 2000, process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(cliPath)}, require('fs').constants.R_OK)`])
-  assert.is(readable.code, 0, `uid 2000 cannot read ${cliPath} (checkout not world-readable?): ${readable.stderr}`)
+  // A CLI uid 2000 can load, so that the failure below is about privileges, not about reading it.
+  const cli = await cliReadableBy(2000, 2000)
   const mnt = makeTempDir('mnt-2000')
   chownSync(mnt, 2000, 2000)
-  const r = await runCli(['mount', nfsSource(open), mnt, ...opts(g)], { uid: 2000, gid: 2000 })
-  assertCleanFailure(r, mnt)
+  const r = await runAs(2000, 2000, process.execPath, [cli, 'mount', nfsSource(open), mnt, ...opts(g)], { timeoutMs: 30_000 })
+  assertCleanFailure({ ...r, mounted: /^mapnfs: mounted /m.test(r.stdout) }, mnt, /permission denied: mapnfs must run as root/)
 })
 
 s.test('missing mount point', async ({ g, open }) => {
