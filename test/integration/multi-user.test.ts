@@ -1,7 +1,7 @@
 // Without uid/gid the CLI is a plain multi-user client: each call carries the caller's own
 // uid/gid, and ownership is shown as the server stores it (no mapping either way).
 import * as assert from 'uvu/assert'
-import { chownSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint } from '../fixtures/paths.js'
@@ -45,6 +45,21 @@ s.test('the server checks each caller: 3000 cannot write 2000\'s 0644 file, 2000
   assert.match(w.stderr, /Permission denied/)
   await shAs(2000, 2000, `printf y >> ${m.mountpoint}/u2000.txt`)
   assert.is(readFileSync(join(exp, 'u2000.txt'), 'utf8'), 'ay')
+})
+
+s.test('supplementary groups travel too (read from /proc/PID/status): group 3333 may write its 2770 directory', async ({ exp, m }) => {
+  const dir = join(exp, 'team')
+  mkdirSync(dir)
+  chownSync(dir, 0, 3333)
+  chmodSync(dir, 0o2770)
+  const write = (groups: string): Promise<{ code: number; stderr: string }> =>
+    runAs(0, 0, '/usr/bin/setpriv', ['--reuid=2000', '--regid=2000', `--groups=${groups}`, '/bin/sh', '-c', `printf t > ${m.mountpoint}/team/g${groups.replace(/,/g, '-')}.txt`])
+  const member = await write('4444,3333')
+  assert.is(member.code, 0, member.stderr)
+  assert.is(owner(join(dir, 'g4444-3333.txt')), '2000:3333')
+  const outsider = await write('4444')
+  assert.is.not(outsider.code, 0)
+  assert.match(outsider.stderr, /Permission denied/)
 })
 
 s.run()
