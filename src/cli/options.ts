@@ -286,7 +286,8 @@ Transport:
                    Calls are soft: an unreachable server gives ETIMEDOUT after
                    timeo x (retrans + 1), never a hang. Dropped connections are reopened and
                    the calls in flight resent.
-  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, maxInFlight (most
+  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, byProc (calls per
+                   NFS procedure number), maxInFlight (most
                    RPCs in flight at once), retransmits, reconnects, rewrittenChunks (data
                    written again after a server restart), staleRetries, uncommittedBytes, rsize,
                    wsize.

@@ -37,6 +37,8 @@ export interface RpcConnectionOptions {
 
 export interface RpcConnectionStats {
   calls: number
+  /** Calls per procedure number (of any program on this connection). */
+  byProc: Record<number, number>
   maxInFlight: number
   retransmits: number
   reconnects: number
@@ -75,7 +77,7 @@ export class RpcConnection {
   #tick: NodeJS.Timeout
   #backoff = RECONNECT_MIN_MS
   #reconnectTimer: NodeJS.Timeout | null = null
-  #stats: RpcConnectionStats = { calls: 0, maxInFlight: 0, retransmits: 0, reconnects: 0 }
+  #stats: RpcConnectionStats = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
     this.#opts = opts
@@ -110,7 +112,7 @@ export class RpcConnection {
   }
 
   stats(): RpcConnectionStats {
-    return { ...this.#stats }
+    return { ...this.#stats, byProc: { ...this.#stats.byProc } }
   }
 
   /**
@@ -126,6 +128,7 @@ export class RpcConnection {
       const p: Pending = { xid, prog, proc, record, resolve, reject, started: now, deadline: now + this.#opts.timeoutMs, tries: 0, sent: false }
       this.#pending.set(xid, p)
       this.#stats.calls++
+      this.#stats.byProc[proc] = (this.#stats.byProc[proc] ?? 0) + 1
       if (this.#pending.size > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#pending.size
       const sock = this.#socket
       if (sock !== null && !this.#connecting) this.#send(sock, p)
