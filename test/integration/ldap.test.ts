@@ -83,30 +83,35 @@ async function failing(c: Ctx, user: string, passwordFile: string, env: NodeJS.P
   return r
 }
 
-s.test('a directory user resolves: files land on the export as 5001:5002 and show as the app\'s own', async (c) => {
+/**
+ * Mounts as USER (LDAP settings from ENV, extra -o options in EXTRA), runs FN with the mount point,
+ * then unmounts, records the CLI's output and checks it exited 0.
+ */
+async function withLdapMount(c: Ctx, user: string, env: NodeJS.ProcessEnv, fn: (mnt: string) => Promise<void>, extra = ''): Promise<void> {
   const mnt = makeMountpoint()
-  const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=alice,password-file=${join(c.secrets, 'alice')},${portOptions(c.g)}`], ldapEnv(c))
+  const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=${user},password-file=${join(c.secrets, user)},${portOptions(c.g)}${extra}`], env)
   try {
-    await shAs(APP, APP, `printf hi > ${mnt}/alice.txt`)
-    assert.is(owner(join(c.exp, 'alice.txt')), '5001:5002')
-    assert.is(await statAs(APP, APP, join(mnt, 'alice.txt'), '%u:%g'), '2000:2000')
+    await fn(mnt)
   } finally {
     const u = await m.unmount()
     c.outputs.push(m.stdout(), u.stderr)
     assert.is(u.code, 0, u.stderr)
   }
+}
+
+s.test('a directory user resolves: files land on the export as 5001:5002 and show as the app\'s own', async (c) => {
+  await withLdapMount(c, 'alice', ldapEnv(c), async (mnt) => {
+    await shAs(APP, APP, `printf hi > ${mnt}/alice.txt`)
+    assert.is(owner(join(c.exp, 'alice.txt')), '5001:5002')
+    assert.is(await statAs(APP, APP, join(mnt, 'alice.txt'), '%u:%g'), '2000:2000')
+  })
 })
 
 s.test('missing gidNumber: gid falls back to the uid', async (c) => {
-  const mnt = makeMountpoint()
-  const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=bob,password-file=${join(c.secrets, 'bob')},${portOptions(c.g)}`], ldapEnv(c))
-  try {
+  await withLdapMount(c, 'bob', ldapEnv(c), async (mnt) => {
     await shAs(APP, APP, `printf b > ${mnt}/bob.txt`)
     assert.is(owner(join(c.exp, 'bob.txt')), '5003:5003')
-  } finally {
-    const u = await m.unmount()
-    c.outputs.push(m.stdout(), u.stderr)
-  }
+  })
 })
 
 s.test('wrong password (file and stdin): refused, nothing mounted', async (c) => {
@@ -155,21 +160,13 @@ s.test('unreachable server: a closed port fails fast, a silent one within LDAP_T
 
 s.test('ldaps with the right CA mounts; with another CA it is refused (no fallback to plain)', async (c) => {
   const tls = (caPath: string): Record<string, string> => ({ LDAP_TLS: 'ldaps', LDAP_PORT: String(c.ldap.ldapsPort), LDAP_CA_CERT: caPath })
-  const mnt = makeMountpoint()
-  const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=alice,password-file=${join(c.secrets, 'alice')},${portOptions(c.g)}`], ldapEnv(c, tls(c.ca.certPath)))
-  const u = await m.unmount()
-  c.outputs.push(m.stdout(), u.stderr)
-  assert.is(u.code, 0)
+  await withLdapMount(c, 'alice', ldapEnv(c, tls(c.ca.certPath)), async () => undefined)
   await failing(c, 'alice', join(c.secrets, 'alice'), ldapEnv(c, tls(c.otherCa.certPath)), /LDAP server certificate was not accepted/)
 })
 
 s.test('StartTLS with the right CA mounts; with another CA it is refused', async (c) => {
   const tls = (caPath: string): Record<string, string> => ({ LDAP_TLS: 'starttls', LDAP_CA_CERT: caPath })
-  const mnt = makeMountpoint()
-  const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=alice,password-file=${join(c.secrets, 'alice')},${portOptions(c.g)}`], ldapEnv(c, tls(c.ca.certPath)))
-  const u = await m.unmount()
-  c.outputs.push(m.stdout(), u.stderr)
-  assert.is(u.code, 0)
+  await withLdapMount(c, 'alice', ldapEnv(c, tls(c.ca.certPath)), async () => undefined)
   await failing(c, 'alice', join(c.secrets, 'alice'), ldapEnv(c, tls(c.otherCa.certPath)), /LDAP server certificate was not accepted/)
 })
 
@@ -179,11 +176,7 @@ s.test('settings from a 0600 config file; a world-readable one holding the passw
   const text = Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n'
   const good = join(dir, 'ldap.conf')
   writeFileSync(good, text, { mode: 0o600 })
-  const mnt = makeMountpoint()
-  const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=alice,password-file=${join(c.secrets, 'alice')},ldap-config=${good},${portOptions(c.g)}`])
-  const u = await m.unmount()
-  c.outputs.push(m.stdout(), u.stderr)
-  assert.is(u.code, 0)
+  await withLdapMount(c, 'alice', {}, async () => undefined, `,ldap-config=${good}`)
   const loose = join(dir, 'loose.conf')
   writeFileSync(loose, text)
   chmodSync(loose, 0o644)
@@ -209,16 +202,10 @@ s.test('LDAP_GROUPS=posixGroup sends the user\'s groups: a group-writable direct
   chownSync(shared, 0, 6001)
   chmodSync(shared, 0o2770)
   for (const [groups, expectOk] of [['off', false], ['posixGroup', true]] as const) {
-    const mnt = makeMountpoint()
-    const m = await mountCli(nfsSource(c.exp), mnt, ['-o', `username=alice,password-file=${join(c.secrets, 'alice')},${portOptions(c.g)}`],
-      ldapEnv(c, { LDAP_GROUPS: groups, LDAP_GROUP_BASE: c.ldap.groupsDn }))
-    try {
+    await withLdapMount(c, 'alice', ldapEnv(c, { LDAP_GROUPS: groups, LDAP_GROUP_BASE: c.ldap.groupsDn }), async (mnt) => {
       const ok = await shAs(APP, APP, `printf g > ${mnt}/devs-only/${groups}.txt && echo ok || echo denied`)
       assert.is(ok.trim(), expectOk ? 'ok' : 'denied', `LDAP_GROUPS=${groups}`)
-    } finally {
-      const u = await m.unmount()
-      c.outputs.push(m.stdout(), u.stderr)
-    }
+    })
   }
   assert.is(readFileSync(join(shared, 'posixGroup.txt'), 'utf8'), 'g')
 })
