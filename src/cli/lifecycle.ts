@@ -1,9 +1,8 @@
 // Mount lifecycle: checks, MOUNT, FSINFO, identity checks, FUSE mount, readiness, and the
 // reverse on the way out. Each step that succeeded is undone if a later one fails, so a
 // failed mount leaves nothing behind.
-import { constants as fsc } from 'node:fs'
+import { constants as fsc, readFileSync } from 'node:fs'
 import { access, realpath, stat } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
 import { XdrCodec } from '../xdr/codec.js'
 import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/constants.js'
 import { getport } from '../proto/portmap/client.js'

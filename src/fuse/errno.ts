@@ -2,18 +2,12 @@
 // positive `errno`; anything else is a bug or an unexpected system error and becomes EIO with
 // one log line naming its cause.
 export const EPERM = 1
-export const ENOENT = 2
 export const EIO = 5
 export const EBADF = 9
-export const EAGAIN = 11
 export const EACCES = 13
-export const EEXIST = 17
-export const ENOTDIR = 20
-export const EISDIR = 21
 export const EINVAL = 22
 export const EROFS = 30
 export const ENAMETOOLONG = 36
-export const ENOSYS = 38
 export const ESTALE = 116
 
 /** An error raised by the front end itself (bad fd, read-only mount, …). */

@@ -90,10 +90,6 @@ export class NfsFilesystem {
     this.#paths = new PathCache(opts.dentryTtlMs)
   }
 
-  get openFiles(): number {
-    return this.#files.size
-  }
-
   stats(): FilesystemStats {
     return { ...this.#counters, uncommittedBytes: this.#budget.held }
   }

@@ -55,10 +55,6 @@ export class IdentityMap {
     this.#groups = groups
   }
 
-  get mapped(): boolean {
-    return this.config.kind === 'mapped'
-  }
-
   /** The credential of the mount itself (MOUNT, FSINFO, the root checks): U/G, or the daemon's own ids. */
   mountCredential(): Credential {
     const c = this.config

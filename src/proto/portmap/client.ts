@@ -1,7 +1,7 @@
 // Portmapper v2 GETPORT, RFC 1833 §3: which TCP port serves (prog, vers)?
 import type { XdrCodec } from '../../xdr/codec.js'
 import { IPPROTO_TCP, PMAP_PROG, PMAPPROC_GETPORT } from '../../xdr/constants.js'
-import { invoke, RpcConnection } from '../../rpc/index.js'
+import { ECONNREFUSED, invoke, RpcConnection } from '../../rpc/index.js'
 
 export interface PortmapOptions {
   host: string
@@ -14,7 +14,8 @@ export interface PortmapOptions {
 /** Thrown when the portmapper answers 0: the program is not registered. */
 export class PortmapError extends Error {
   readonly code = 'ERR_PMAP_UNREGISTERED'
-  readonly errno = 111 // ECONNREFUSED: nothing serves it
+  /** Nothing serves the program: as if the connection were refused. */
+  readonly errno = ECONNREFUSED
   constructor(readonly prog: number, readonly vers: number, host: string) {
     super(`program ${prog} version ${vers} is not registered with the portmapper on ${host}`)
     this.name = 'PortmapError'
