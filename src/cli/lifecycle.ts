@@ -30,6 +30,14 @@ const RECORD_HEADROOM = 64 * 1024
 const CACHE_SECONDS = 3
 const READY_TIMEOUT_MS = 15_000
 const WATCH_INTERVAL_MS = 1000
+/**
+ * On the way out a hard mount gives its open files this long to COMMIT before the calls still
+ * waiting for a silent server are failed: stopping must stay prompt (intr), and a server that
+ * answers commits in milliseconds.
+ */
+const STOP_COMMIT_GRACE_MS = 5000
+/** UMNT is a courtesy to the server's mount list: never let it hold up an exit. */
+const UMNT_TIMEOUT_MS = 2000
 
 export interface RunningMount {
   /** Resolves when the mount has gone (signal, external unmount); value = exit code. */
@@ -68,9 +76,17 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     const mountConn = { ...rpc, port: mountPort, reservedPort, maxRecord: 64 * 1024, reconnect: false }
     const mountCred = identity.mountCredential().auth
     const rootFh = await mnt(codec, mountConn, mountCred, o.source.export)
-    cleanups.push(() => umnt(codec, mountConn, mountCred, o.source.export))
+    cleanups.push(() => umnt(codec, { ...mountConn, timeoutMs: Math.min(timeoutMs, UMNT_TIMEOUT_MS), retrans: 0 }, mountCred, o.source.export))
 
-    const engine: Engine = await InlineEngine.open({ ...rpc, port: nfsPort, reservedPort, maxRecord: MAX_IO + RECORD_HEADROOM, reconnect: true }, codec)
+    // Soft until the mount serves: a server that stops answering now fails the mount.
+    const engine: Engine = await InlineEngine.open({
+      ...rpc,
+      port: nfsPort,
+      reservedPort,
+      maxRecord: MAX_IO + RECORD_HEADROOM,
+      reconnect: true,
+      onServerStatus: (up) => log(up ? `server ${o.source.host} OK` : `server ${o.source.host} not responding, ${o.hard ? 'still trying' : 'timed out'}`),
+    }, codec)
     cleanups.push(() => engine.close())
 
     const raw = identity.rawMountCredential()
@@ -93,8 +109,9 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
       readonly: o.readonly,
       cacheSeconds: o.cache ? CACHE_SECONDS : 0,
       autoCache: o.autoCache,
-      // Above the longest a single RPC may take, with room for the few an op makes in a row.
-      opTimeoutMs: Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),
+      // Soft: above the longest a single RPC may take, with room for the few an op makes in a
+      // row. Hard: none, or fuse-native would answer ETIMEDOUT where the mount promises to wait.
+      opTimeoutMs: o.hard ? false : Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),
       log,
     })
     try {
@@ -112,6 +129,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
 
     await waitReady(mountpoint)
     if (signals.received) throw new MountFailure('interrupted before the mount was ready')
+    engine.setHard(o.hard)
 
     const done = new Promise<number>((resolve) => {
       let stopping = false
@@ -120,7 +138,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         stopping = true
         clearInterval(watch)
         if (why !== 'gone') await unmountFuse()
-        await fs.commitAll()
+        await commitBeforeExit(fs, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
         if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
         await undo()
         signals.dispose()
@@ -142,6 +160,26 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     await undo()
     signals.dispose()
     throw err
+  }
+}
+
+/**
+ * Commits what open files hold. Soft: every call is bounded already. Hard: bounded by `graceMs`,
+ * after which the caller closes the engine, which fails the calls still waiting; what could not
+ * be committed is then reported, never dropped silently.
+ */
+async function commitBeforeExit(fs: NfsFilesystem, graceMs: number | null, log: Log): Promise<void> {
+  const all = fs.commitAll()
+  if (graceMs === null) return all
+  let timer: NodeJS.Timeout | undefined
+  const late = await Promise.race([
+    all.then(() => false),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs) }),
+  ])
+  clearTimeout(timer)
+  if (late) {
+    const held = fs.stats().uncommittedBytes ?? 0
+    log(`stopping although the server is not answering: ${held} written bytes were not committed and may be lost`)
   }
 }
 

@@ -38,8 +38,10 @@ export interface MountOptions {
   resvport?: boolean
   /** Minor RPC timeout in tenths of a second (as nfs(5) timeo). */
   timeo: number
-  /** Retransmissions before a call fails (soft mount). */
+  /** Retransmissions before a major timeout: a soft call then fails, a hard one starts over. */
   retrans: number
+  /** Hard (default): calls retry until the server answers. Soft: they fail with ETIMEDOUT. */
+  hard: boolean
   stats: boolean
   /** LDAP mode: resolve uid/gid from this username. */
   username?: string
@@ -55,7 +57,7 @@ export const DEFAULTS = {
 } as const
 
 const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
-const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats'])
+const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft'])
 
 export function parseSource(text: string): Source {
   const bad = (): never => {
@@ -176,6 +178,7 @@ export function parseMountArgs(args: string[]): MountOptions {
     autoCache: true,
     timeo: DEFAULTS.timeo,
     retrans: DEFAULTS.retrans,
+    hard: true,
     stats: false,
   }
   let cacheSet = false
@@ -201,6 +204,8 @@ export function parseMountArgs(args: string[]): MountOptions {
       case 'noresvport': out.resvport = false; break
       case 'timeo': out.timeo = parseInt('timeo', value, 1, 6000); break
       case 'retrans': out.retrans = parseInt('retrans', value, 0, 10); break
+      case 'hard': out.hard = parseBool('hard', value); break
+      case 'soft': out.hard = !parseBool('soft', value); break
       case 'stats': out.stats = parseBool('stats', value); break
       case 'password':
         throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file=FILE' or 'password-file=-' (stdin)")
@@ -281,11 +286,17 @@ Transport:
   resvport, noresvport
                    Bind a reserved source port (512-1023), which "secure" exports require.
                    Default: on when running as root.
+  hard, soft       What a call does when the server stops answering (default hard).
+                   hard: it waits and retries until the server answers, on a fresh connection
+                   after each timeo x (retrans + 1); the application blocks, never sees an
+                   error, never loses a write ("server ... not responding, still trying" is
+                   logged, then "server ... OK"). SIGTERM or 'mapnfs unmount' still ends the
+                   mount promptly (calls then fail with EIO). soft: the call fails with
+                   ETIMEDOUT after timeo x (retrans + 1). Either way the mount itself (portmap,
+                   MOUNT, the first calls) is soft, so a dead server fails the mount at once.
   timeo=N          Tenths of a second before an unanswered call is sent again (default ${DEFAULTS.timeo}).
-  retrans=N        Retransmissions before a call fails with ETIMEDOUT (default ${DEFAULTS.retrans}).
-                   Calls are soft: an unreachable server gives ETIMEDOUT after
-                   timeo x (retrans + 1), never a hang. Dropped connections are reopened and
-                   the calls in flight resent.
+  retrans=N        Retransmissions before a major timeout (default ${DEFAULTS.retrans}): 20 s by default.
+                   Dropped connections are reopened and the calls in flight resent.
   stats            On exit, print "mapnfs: stats {json}" on stderr: calls, byProc (calls per
                    NFS procedure number), maxInFlight (most
                    RPCs in flight at once), retransmits, reconnects, rewrittenChunks (data

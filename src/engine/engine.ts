@@ -10,9 +10,12 @@ export type Nfs3Ops = Pick<Nfs3Client,
 /**
  * What the FUSE front end talks to. The inline engine runs the protocol on the main thread;
  * a pooled engine (worker threads owning their sockets) can stand in without the front end
- * noticing. Every method's promise settles within the RPC layer's major timeout.
+ * noticing. Every method's promise settles within the RPC layer's major timeout when soft; when
+ * hard, once the server answers or close() is called.
  */
 export interface Engine extends Nfs3Ops {
+  /** Soft (calls fail at their major timeout) or hard (calls retry until answered or close()). */
+  setHard(on: boolean): void
   /** Transport counters summed over the engine's connections. */
   stats(): RpcConnectionStats
   /** Fails outstanding calls and closes the connections. */

@@ -10,6 +10,10 @@ export class InlineEngine extends Nfs3Client implements Engine {
     return new InlineEngine(conn, codec)
   }
 
+  setHard(on: boolean): void {
+    this.connection.setHard(on)
+  }
+
   stats(): RpcConnectionStats {
     return this.connection.stats()
   }

@@ -38,8 +38,8 @@ export interface FuseMountOptions {
   cacheSeconds: number
   /** Keep the kernel page cache across opens while mtime/size are unchanged. */
   autoCache: boolean
-  /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short. */
-  opTimeoutMs: number
+  /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short; false: none (hard mounts). */
+  opTimeoutMs: number | false
   log: (line: string) => void
 }
 

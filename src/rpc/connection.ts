@@ -13,8 +13,15 @@
 //
 // When the server drops the connection (idle timeout, restart, blip) the pending calls stay
 // in the table; the connection reconnects with backoff and resends them with the same xid
-// (NFSv3 servers keep a duplicate request cache for non-idempotent calls). Every wait stays
-// bounded by the call's major timeout, reconnecting or not.
+// (NFSv3 servers keep a duplicate request cache for non-idempotent calls).
+//
+// Soft and hard (nfs(5)): a soft call fails with RpcTimeoutError at its major timeout
+// (timeoutMs x (retrans + 1)); a hard call never fails for want of an answer. At each major
+// timeout it starts over on a fresh connection (a peer that accepts but stopped answering, or a
+// stuck proxy, is only noticed that way) and onServerStatus(false) says the server is not
+// responding; the first reply after that says onServerStatus(true). Only close() ends hard
+// calls. A retransmission is written only when the socket has handed everything before it to
+// the kernel, so a silent peer costs at most one queued copy of each call, never one per tick.
 
 import * as net from 'node:net'
 import { RecordReader } from './record.js'
@@ -33,6 +40,10 @@ export interface RpcConnectionOptions {
   maxRecord: number
   /** Reopen the connection after it drops (long-lived NFS connection) instead of failing calls. */
   reconnect: boolean
+  /** Start in hard mode (see setHard); default soft. */
+  hard?: boolean
+  /** Told when the server stops answering within a major timeout (false) and when it answers again (true). */
+  onServerStatus?: (responding: boolean) => void
 }
 
 export interface RpcConnectionStats {
@@ -42,6 +53,8 @@ export interface RpcConnectionStats {
   maxInFlight: number
   retransmits: number
   reconnects: number
+  /** Major timeouts of hard calls: each one started the call over on a fresh connection. */
+  majorTimeouts: number
 }
 
 interface Pending {
@@ -77,10 +90,16 @@ export class RpcConnection {
   #tick: NodeJS.Timeout
   #backoff = RECONNECT_MIN_MS
   #reconnectTimer: NodeJS.Timeout | null = null
-  #stats: RpcConnectionStats = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0 }
+  #hard: boolean
+  /** A major timeout passed without any reply: the server counts as not responding until one arrives. */
+  #silent = false
+  /** When the current socket last delivered a reply (or was attached). */
+  #lastReplyAt = 0
+  #stats: RpcConnectionStats = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
     this.#opts = opts
+    this.#hard = opts.hard ?? false
     this.#xid = (Math.random() * 0x7fffffff) >>> 0
     this.#tick = setInterval(() => this.#onTick(), TICK_MS)
     this.#tick.unref()
@@ -111,6 +130,20 @@ export class RpcConnection {
     return this.#pending.size
   }
 
+  /** True when calls retry until answered (hard) instead of failing at their major timeout (soft). */
+  get hard(): boolean {
+    return this.#hard
+  }
+
+  /**
+   * Switches between soft and hard for the calls in flight and those to come. A mount starts
+   * soft, so a server that does not answer fails the mount instead of hanging it, and turns hard
+   * once it serves.
+   */
+  setHard(on: boolean): void {
+    this.#hard = on
+  }
+
   stats(): RpcConnectionStats {
     return { ...this.#stats, byProc: { ...this.#stats.byProc } }
   }
@@ -118,8 +151,8 @@ export class RpcConnection {
   /**
    * Sends one encoded call (record mark included; an array is written back to back, e.g.
    * WRITE header + data + pad). Resolves with the reply message (record marks stripped).
-   * Rejects with RpcTimeoutError after timeoutMs x (retrans + 1), RpcClosedError if close()
-   * is called first.
+   * Rejects with RpcTimeoutError after timeoutMs x (retrans + 1) when soft (never when hard),
+   * RpcClosedError if close() is called first.
    */
   call(xid: number, prog: number, proc: number, record: Buffer | readonly Buffer[]): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new RpcClosedError())
@@ -220,7 +253,9 @@ export class RpcConnection {
 
   #attach(sock: net.Socket): void {
     this.#socket = sock
-    this.#backoff = RECONNECT_MIN_MS
+    // The reconnect backoff is reset by the first reply, not by the connect: a server that
+    // accepts and drops at once must not be redialled every RECONNECT_MIN_MS.
+    this.#lastReplyAt = Date.now()
     sock.setNoDelay(true)
     sock.setKeepAlive(true, 30_000)
     const reader = new RecordReader(this.#opts.maxRecord, (msg) => this.#onReply(msg))
@@ -260,6 +295,12 @@ export class RpcConnection {
     // Unknown xid: a late duplicate of a retransmitted call, or garbage. Either way not ours.
     if (p === undefined) return
     this.#pending.delete(xid)
+    this.#lastReplyAt = Date.now()
+    this.#backoff = RECONNECT_MIN_MS
+    if (this.#silent) {
+      this.#silent = false
+      this.#opts.onServerStatus?.(true)
+    }
     p.resolve(msg)
   }
 
@@ -267,20 +308,45 @@ export class RpcConnection {
     if (this.#pending.size === 0) return
     const now = Date.now()
     const { timeoutMs, retrans } = this.#opts
+    let majorTimeout = false
     for (const p of this.#pending.values()) {
       if (p.deadline > now) continue
       if (p.tries >= retrans) {
-        this.#pending.delete(p.xid)
-        p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
+        if (!this.#hard) {
+          this.#pending.delete(p.xid)
+          p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
+          continue
+        }
+        // Hard: start this call's retries over; the connection itself is judged below.
+        p.tries = 0
+        p.deadline = now + timeoutMs
+        majorTimeout = true
         continue
       }
       p.tries++
       p.deadline = now + timeoutMs
       this.#stats.retransmits++
       const sock = this.#socket
-      if (sock !== null && !this.#connecting) this.#send(sock, p)
+      // Bytes still queued in our own buffer mean the earlier copy has not left yet: another
+      // copy would only grow memory behind a peer that does not read.
+      if (sock !== null && !this.#connecting && sock.writableLength === 0) this.#send(sock, p)
     }
+    if (majorTimeout) this.#onMajorTimeout(now)
     if (this.#socket === null) this.#ensureConnected()
+  }
+
+  /** A hard call went unanswered for a whole major timeout. */
+  #onMajorTimeout(now: number): void {
+    this.#stats.majorTimeouts++
+    if (!this.#silent) {
+      this.#silent = true
+      this.#opts.onServerStatus?.(false)
+    }
+    // Replies still arriving mean the connection works and only some calls were lost: resending
+    // (done above) is enough. Silence for a whole major timeout: try a fresh connection.
+    const major = this.#opts.timeoutMs * (this.#opts.retrans + 1)
+    const sock = this.#socket
+    if (sock !== null && now - this.#lastReplyAt >= major) sock.destroy()
   }
 }
 

@@ -18,7 +18,7 @@ import { invoke, type RpcConnection } from '../../rpc/index.js'
 import { Nfs3Error } from './errors.js'
 import type { CallCredential } from './types.js'
 
-/** JUKEBOX backoff: 100 ms doubling to 2 s, about 30 s in all before EAGAIN. */
+/** JUKEBOX backoff: 100 ms doubling to 2 s, about 30 s in all before EAGAIN (soft; hard retries on). */
 const JUKEBOX_FIRST_MS = 100
 const JUKEBOX_MAX_MS = 2000
 const JUKEBOX_TRIES = 20
@@ -49,7 +49,7 @@ export class Nfs3Client {
     for (let attempt = 0; ; attempt++) {
       const res = await invoke(this.#conn, NFS_PROG, proc, encode, decode)
       if (res.status === NFS3_OK) return res as Ok<T>
-      if (res.status !== NFS3ERR_JUKEBOX || attempt >= JUKEBOX_TRIES) throw new Nfs3Error(res.status, proc)
+      if (res.status !== NFS3ERR_JUKEBOX || (attempt >= JUKEBOX_TRIES && !this.#conn.hard)) throw new Nfs3Error(res.status, proc)
       await new Promise((r) => setTimeout(r, delay))
       delay = Math.min(delay * 2, JUKEBOX_MAX_MS)
     }

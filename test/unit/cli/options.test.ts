@@ -32,6 +32,15 @@ test('-o and long flags give the same options', () => {
   }
 })
 
+test('hard is the default; soft and hard as -o flags and long flags, the last one wins', () => {
+  assert.is(parseMountArgs(['h:/e', '/mnt']).hard, true)
+  assert.is(parseMountArgs(['h:/e', '/mnt', '-o', 'soft']).hard, false)
+  assert.is(parseMountArgs(['h:/e', '/mnt', '--soft']).hard, false)
+  assert.is(parseMountArgs(['h:/e', '/mnt', '-o', 'soft,hard']).hard, true)
+  assert.is(parseMountArgs(['h:/e', '/mnt', '--hard', '-o', 'soft']).hard, false)
+  fails(['h:/e', '/mnt', '-o', 'hard=maybe'], "Invalid 'hard' option")
+})
+
 test('defaults: no cache, auto_cache on, resvport decided at mount time', () => {
   const o = parseMountArgs(['h:/e', '/mnt'])
   assert.is(o.cache, false)

@@ -137,6 +137,71 @@ test('replies with unknown xids are ignored; close() fails pending calls', async
   await p.close()
 })
 
+test('hard: a silent server never fails the call; the connection is replaced at each major timeout until an answer comes', async () => {
+  const connections = new Set<net.Socket>()
+  let answer = false
+  const p = await peer((xid, _b, sock) => {
+    connections.add(sock)
+    if (answer) sock.write(record(xid, Buffer.from('late')))
+  })
+  const status: boolean[] = []
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 1, hard: true, onServerStatus: (up) => status.push(up) }))
+  assert.ok(conn.hard)
+  const xid = conn.nextXid()
+  let settled = false
+  const call = conn.call(xid, 100003, 7, record(xid, Buffer.from('w'))).finally(() => { settled = true })
+  // Several major timeouts (200 ms each) pass without the call failing.
+  await new Promise((r) => setTimeout(r, 1200))
+  assert.not.ok(settled, 'a hard call settled without an answer')
+  assert.ok(connections.size >= 2, `only ${connections.size} connection(s): a silent connection was never replaced`)
+  assert.equal(status, [false], 'not-responding reported once')
+  assert.ok(conn.stats().majorTimeouts >= 2)
+  answer = true
+  const msg = await call
+  assert.is(msg.subarray(4).toString(), 'late')
+  assert.equal(status, [false, true], 'recovery reported')
+  await conn.close()
+  await p.close()
+})
+
+test('hard: close() ends a call that is still waiting (RpcClosedError)', async () => {
+  const p = await peer(() => undefined)
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 0, hard: true }))
+  const xid = conn.nextXid()
+  const pending = conn.call(xid, 1, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  await new Promise((r) => setTimeout(r, 500))
+  await conn.close()
+  assert.instance(await pending, RpcClosedError)
+  await p.close()
+})
+
+test('setHard(false) lets waiting calls fail at their next major timeout', async () => {
+  const p = await peer(() => undefined)
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 1, hard: true }))
+  const xid = conn.nextXid()
+  const pending = conn.call(xid, 1, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  await new Promise((r) => setTimeout(r, 450))
+  conn.setHard(false)
+  assert.instance(await pending, RpcTimeoutError)
+  await p.close()
+})
+
+test('a server that drops every connection at once is redialled with backoff, not in a loop', async () => {
+  let accepted = 0
+  const server = net.createServer((sock) => { accepted++; sock.destroy() })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const port = (server.address() as net.AddressInfo).port
+  opened.push(() => new Promise<void>((r) => server.close(() => r())))
+  const conn = await open(opts(port, { timeoutMs: 100, retrans: 0, hard: true }))
+  const xid = conn.nextXid()
+  const pending = conn.call(xid, 1, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  await new Promise((r) => setTimeout(r, 3000))
+  // Backoff 50, 100, 200, 400, 800, 1600 ms: about 6 dials in 3 s (one every 50 ms would be 60).
+  assert.ok(accepted >= 3 && accepted <= 12, `${accepted} connections in 3 s`)
+  await conn.close()
+  assert.instance(await pending, RpcClosedError)
+})
+
 test('connecting to a closed port fails fast', async () => {
   const p = await peer(() => undefined)
   const port = p.port
