@@ -56,8 +56,18 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
   if (o.resvport === true && !isRoot) throw new MountFailure("option 'resvport' needs root (reserved ports are privileged); use 'noresvport'")
 
   const server = o.username !== undefined ? await ldapIdentity(o) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
+  // The kernel can check permissions locally only when the groups that count on the server are
+  // the ones it can see: the caller's own (multi-user) or the one gid shown as the local gid.
+  const serverOnlyGroups = server !== null && (server.gids ?? []).some((g) => g !== server.gid)
+  const kernelChecks = o.perm ?? !serverOnlyGroups
   const config: IdentityConfig = server !== null
-    ? { kind: 'mapped', ...server, ...(o.localUid !== undefined ? { localUid: o.localUid } : {}), ...(o.localGid !== undefined ? { localGid: o.localGid } : {}) }
+    ? {
+        kind: 'mapped',
+        ...server,
+        ...(o.localUid !== undefined ? { localUid: o.localUid } : {}),
+        ...(o.localGid !== undefined ? { localGid: o.localGid } : {}),
+        exclusive: !kernelChecks,
+      }
     : { kind: 'passthrough' }
   const identity = new IdentityMap(config)
   const codec = XdrCodec.load()
@@ -109,6 +119,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
       readonly: o.readonly,
       cacheSeconds: o.cache ? CACHE_SECONDS : 0,
       autoCache: o.autoCache,
+      defaultPermissions: kernelChecks,
       // Soft: above the longest a single RPC may take, with room for the few an op makes in a
       // row. Hard: none, or fuse-native would answer ETIMEDOUT where the mount promises to wait.
       opTimeoutMs: o.hard ? false : Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),

@@ -42,6 +42,12 @@ export interface MountOptions {
   retrans: number
   /** Hard (default): calls retry until the server answers. Soft: they fail with ETIMEDOUT. */
   hard: boolean
+  /**
+   * perm: the kernel checks each caller against the mode and owner shown (default_permissions);
+   * noperm: only the server checks. undefined: perm, unless the server identity has groups the
+   * local kernel cannot know (LDAP groups beyond the primary gid).
+   */
+  perm?: boolean
   stats: boolean
   /** LDAP mode: resolve uid/gid from this username. */
   username?: string
@@ -57,7 +63,7 @@ export const DEFAULTS = {
 } as const
 
 const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
-const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft'])
+const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm'])
 
 export function parseSource(text: string): Source {
   const bad = (): never => {
@@ -206,6 +212,8 @@ export function parseMountArgs(args: string[]): MountOptions {
       case 'retrans': out.retrans = parseInt('retrans', value, 0, 10); break
       case 'hard': out.hard = parseBool('hard', value); break
       case 'soft': out.hard = !parseBool('soft', value); break
+      case 'perm': out.perm = parseBool('perm', value); break
+      case 'noperm': out.perm = !parseBool('noperm', value); break
       case 'stats': out.stats = parseBool('stats', value); break
       case 'password':
         throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file=FILE' or 'password-file=-' (stdin)")
@@ -271,6 +279,18 @@ Identity (every option works as -o name=value and as --name value):
                    16 gids), LDAP_GROUP_BASE.
   The mount is refused with "user lacks read access to share" when uid/gid cannot read
   the export root.
+
+Permissions (the server always checks, with the identity each call carries):
+  perm             Also check locally, in the kernel, what ls -l shows (FUSE default_permissions):
+                   each local caller against the displayed owner, group and mode, as on a local
+                   disk. Other local users cannot use a mapped mount's server identity beyond what
+                   the displayed modes grant them, and FIFOs and device nodes (which the kernel
+                   opens without asking mapnfs) are covered. Default, except for LDAP identities
+                   with groups beyond the primary gid (LDAP_GROUPS), whose group grants only the
+                   server can judge.
+  noperm           Only the server checks. A mapped mount with localuid then serves only that
+                   uid and root (others get EACCES); without localuid every local caller acts
+                   as the server identity.
 
 Caching:
   cache[=BOOL]     Attribute and entry caching (3 s). Default false: every stat asks the server.

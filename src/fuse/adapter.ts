@@ -38,6 +38,8 @@ export interface FuseMountOptions {
   cacheSeconds: number
   /** Keep the kernel page cache across opens while mtime/size are unchanged. */
   autoCache: boolean
+  /** The kernel checks every access against the owner and mode it shows (libfuse default_permissions). */
+  defaultPermissions: boolean
   /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short; false: none (hard mounts). */
   opTimeoutMs: number | false
   log: (line: string) => void
@@ -135,6 +137,7 @@ export class FuseMount {
     this.#fuse = new MapnfsFuse(mountpoint, buildOps(fs, opts.log), {
       allowOther: true,
       autoCache: opts.autoCache,
+      defaultPermissions: opts.defaultPermissions,
       fsname: libfuseOptions(opts),
       subtype: 'mapnfs',
       timeout: opts.opTimeoutMs,
@@ -181,6 +184,9 @@ function buildOps(fs: NfsFilesystem, log: (line: string) => void): Record<string
     }),
     access: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.access(caller(), path, mode))),
     statfs: (_path: string, cb: Cb) => safe(cb, () => done(cb, fs.statfs(caller()), (s) => [s])),
+    // fuse-native passes (path, fh, flags) where its JS names them (path, flags): neither is needed.
+    opendir: (path: string, _fh: number, cb: Cb) => safe(cb, () => done(cb, fs.opendir(caller(), path), () => [0])),
+    releasedir: (_path: string, _fd: number, cb: Cb) => cb(0),
     readdir: (path: string, cb: Cb) => safe(cb, () => done(cb, fs.readdir(caller(), path), (names) => [names])),
     open: (path: string, flags: number, cb: Cb) => safe(cb, () => done(cb, fs.open(caller(), path, flags), (fd) => [fd])),
     create: (path: string, mode: number, cb: Cb) => safe(cb, () => done(cb, fs.create(caller(), path, mode), (fd) => [fd])),

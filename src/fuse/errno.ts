@@ -5,6 +5,7 @@ export const EPERM = 1
 export const EIO = 5
 export const EBADF = 9
 export const EACCES = 13
+export const ENOTDIR = 20
 export const EINVAL = 22
 export const EROFS = 30
 export const ENAMETOOLONG = 36

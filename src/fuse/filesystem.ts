@@ -13,7 +13,7 @@ import {
 } from '../xdr/constants.js'
 import type { Fattr3, NfsTime3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
-import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, EPERM, EROFS, ESTALE, FsError } from './errno.js'
+import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, ESTALE, FsError } from './errno.js'
 import { OpenFile, WriteBudget } from './open-file.js'
 import { PathCache } from './path-cache.js'
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, toFuseStat, type FuseStat } from './stat.js'
@@ -191,18 +191,49 @@ export class NfsFilesystem {
     })
   }
 
-  chmod(caller: Caller, path: string, mode: number): Promise<void> {
-    return this.#setattr(caller, path, { mode: mode & 0o7777 })
+  async chmod(caller: Caller, path: string, mode: number): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    const want = mode & 0o7777
+    await this.#retryStale(async () => {
+      const { fh, attr } = await this.#lookup(cred, path)
+      try {
+        await this.#engine.setattr(cred, fh, { mode: want })
+      } catch (err) {
+        // libfuse 2 has no kill-priv: before a write by someone other than the owner, the kernel
+        // asks to drop S_ISUID/S_ISGID with a mode change as that writer, which the server refuses
+        // (EPERM). As the kernel NFS client does, leave it to the WRITE: the server clears the
+        // bits itself when a non-owner writes. A real chmod by a non-owner that would only clear
+        // those bits also lands here, and likewise changes nothing.
+        if ((err as { errno?: number }).errno === EPERM && onlyClearsSetId(attr.mode, want)) return
+        throw err
+      }
+    })
   }
 
   chown(caller: Caller, path: string, uid: number, gid: number): Promise<void> {
     return this.#setattr(caller, path, this.#identity.toServerOwner(uid, gid, caller))
   }
 
-  truncate(caller: Caller, path: string, size: number): Promise<void> {
-    return this.#setattr(caller, path, { size })
+  /**
+   * truncate(2) by path, and the truncation of open(O_TRUNC) (libfuse 2 sends it as a path-based
+   * size change before the open). Servers let the owner change the size whatever the mode bits
+   * (RFC 1813 §4.4, so "create 0444, then write" works), so write permission is asked first with
+   * ACCESS, as the kernel NFS client does: without it, O_RDONLY|O_TRUNC on the owner's 0477 file
+   * would destroy its data.
+   */
+  async truncate(caller: Caller, path: string, size: number): Promise<void> {
+    this.#writable()
+    const cred = await this.#cred(caller)
+    await this.#retryStale(async () => {
+      const { fh } = await this.#lookup(cred, path)
+      const granted = (await this.#engine.access(cred, fh, ACCESS3_MODIFY)).access ?? 0
+      if (!(granted & ACCESS3_MODIFY)) throw new FsError(EACCES, `truncate of ${path} denied`)
+      await this.#engine.setattr(cred, fh, { size })
+    })
   }
 
+  /** By descriptor: allowed when it was opened for writing (POSIX), whatever the mode says now. */
   async ftruncate(caller: Caller, fd: number, size: number): Promise<void> {
     this.#writable()
     const f = this.#file(fd)
@@ -255,6 +286,20 @@ export class NfsFilesystem {
   }
 
   // ---- directories ------------------------------------------------------------------------
+
+  /**
+   * opendir(3)/open(O_DIRECTORY): read permission is asked here, so a directory the caller may
+   * not list fails at open with EACCES, as on a local disk, not later at readdir.
+   */
+  async opendir(caller: Caller, path: string): Promise<void> {
+    const cred = await this.#cred(caller)
+    await this.#retryStale(async () => {
+      const { fh, attr } = await this.#lookup(cred, path)
+      if (attr.type !== NF3DIR) throw new FsError(ENOTDIR, `${path} is not a directory`)
+      const granted = (await this.#engine.access(cred, fh, ACCESS3_READ)).access ?? 0
+      if (!(granted & ACCESS3_READ)) throw new FsError(EACCES, `listing ${path} denied`)
+    })
+  }
 
   async readdir(caller: Caller, path: string): Promise<string[]> {
     const cred = await this.#cred(caller)
@@ -517,6 +562,16 @@ function split(path: string): [string, string] {
   return [parent, name]
 }
 
+
+const S_ISUID = 0o4000
+const S_ISGID = 0o2000
+
+/** `want` is `mode` with some of S_ISUID/S_ISGID cleared and nothing else changed. */
+function onlyClearsSetId(mode: number, want: number): boolean {
+  const setId = S_ISUID | S_ISGID
+  const before = mode & 0o7777
+  return (want & ~setId) === (before & ~setId) && (want & setId & ~before) === 0 && (want & setId) !== (before & setId)
+}
 
 function grants(granted: number, mode: number, isDir: boolean): boolean {
   if (mode & 4 && !(granted & ACCESS3_READ)) return false

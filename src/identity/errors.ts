@@ -17,3 +17,16 @@ export class LdapError extends Error {
     this.name = 'LdapError'
   }
 }
+
+/**
+ * A local user the mount does not serve asked for something: a mapped mount with a fixed local
+ * identity and no kernel permission checks lends its server identity to that identity and root only.
+ */
+export class ForeignCallerError extends Error {
+  readonly code = 'ERR_FOREIGN_CALLER'
+  readonly errno = 13 // EACCES
+  constructor(uid: number) {
+    super(`local uid ${uid} is not served by this mount`)
+    this.name = 'ForeignCallerError'
+  }
+}

@@ -5,6 +5,9 @@
 //                inbound   fattr3 uid U → local uid, gid G → local gid, other ids unchanged
 //                chown     local uid/gid → U/G
 //                local ids: fixed by localuid/localgid, else the calling process's
+//                exclusive: only the local uid and root are served (others: EACCES); for mounts
+//                whose permissions the kernel does not check (see lifecycle), so the server
+//                identity is not lent to other local users
 //   passthrough  no uid/gid configured: a plain multi-user client. Each call carries the
 //                caller's own uid, gid and supplementary groups; ownership is not rewritten.
 //
@@ -13,7 +16,7 @@
 import { hostname } from 'node:os'
 import { GroupCache, MAX_AUX_GIDS } from './groups.js'
 import { checkServerIdentity } from './ids.js'
-import { IdentityError } from './errors.js'
+import { ForeignCallerError, IdentityError } from './errors.js'
 
 export interface Caller {
   uid: number
@@ -27,7 +30,7 @@ export interface Credential {
 }
 
 export type IdentityConfig =
-  | { kind: 'mapped'; uid: number; gid: number; gids?: readonly number[]; localUid?: number; localGid?: number }
+  | { kind: 'mapped'; uid: number; gid: number; gids?: readonly number[]; localUid?: number; localGid?: number; exclusive?: boolean }
   | { kind: 'passthrough' }
 
 /** chown(2) passes (uid_t)-1 for "leave unchanged". */
@@ -69,10 +72,17 @@ export class IdentityMap {
     return { auth: this.mountCredential().auth, map: null }
   }
 
-  /** Credential for one call made on behalf of `caller` (from the FUSE request context). */
+  /**
+   * Credential for one call made on behalf of `caller` (from the FUSE request context). Rejects
+   * with ForeignCallerError when an exclusive mapped mount is asked by someone other than its
+   * local uid or root.
+   */
   async credentialFor(caller: Caller): Promise<Credential> {
     const c = this.config
-    if (c.kind === 'mapped') return this.#mappedCredential(c.localUid ?? caller.uid, c.localGid ?? caller.gid)
+    if (c.kind === 'mapped') {
+      if (c.exclusive && c.localUid !== undefined && caller.uid !== c.localUid && caller.uid !== 0) throw new ForeignCallerError(caller.uid)
+      return this.#mappedCredential(c.localUid ?? caller.uid, c.localGid ?? caller.gid)
+    }
     const key = `${caller.uid}:${caller.gid}:${caller.pid}`
     const gids = await this.#groups.groupsOf(caller.pid, caller.gid)
     const hit = this.#creds.get(key)

@@ -196,16 +196,18 @@ s.test('username without LDAP settings, or with uid/gid, or with password= on ar
   c.outputs.push(r1.stdout, r1.stderr, r2.stdout, r2.stderr)
 })
 
-s.test('LDAP_GROUPS=posixGroup sends the user\'s groups: a group-writable directory accepts the file', async (c) => {
+s.test('LDAP_GROUPS=posixGroup sends the user\'s groups: a group-writable directory accepts the file (unless perm is forced)', async (c) => {
   const shared = join(c.exp, 'devs-only')
   mkdirSync(shared)
   chownSync(shared, 0, 6001)
   chmodSync(shared, 0o2770)
-  for (const [groups, expectOk] of [['off', false], ['posixGroup', true]] as const) {
+  // Such groups exist only on the server, so by default only the server judges them (noperm);
+  // forcing the kernel's checks (perm) refuses what the local process is no member of.
+  for (const [groups, extra, expectOk] of [['off', '', false], ['posixGroup', '', true], ['posixGroup', ',perm', false]] as const) {
     await withLdapMount(c, 'alice', ldapEnv(c, { LDAP_GROUPS: groups, LDAP_GROUP_BASE: c.ldap.groupsDn }), async (mnt) => {
-      const ok = await shAs(APP, APP, `printf g > ${mnt}/devs-only/${groups}.txt && echo ok || echo denied`)
-      assert.is(ok.trim(), expectOk ? 'ok' : 'denied', `LDAP_GROUPS=${groups}`)
-    })
+      const ok = await shAs(APP, APP, `printf g > ${mnt}/devs-only/${groups}${extra.replace(',', '-')}.txt && echo ok || echo denied`)
+      assert.is(ok.trim(), expectOk ? 'ok' : 'denied', `LDAP_GROUPS=${groups}${extra}`)
+    }, extra)
   }
   assert.is(readFileSync(join(shared, 'posixGroup.txt'), 'utf8'), 'g')
 })

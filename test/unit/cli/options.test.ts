@@ -41,6 +41,12 @@ test('hard is the default; soft and hard as -o flags and long flags, the last on
   fails(['h:/e', '/mnt', '-o', 'hard=maybe'], "Invalid 'hard' option")
 })
 
+test('perm/noperm: undefined by default (decided at mount time), else the last flag', () => {
+  assert.is(parseMountArgs(['h:/e', '/mnt']).perm, undefined)
+  assert.is(parseMountArgs(['h:/e', '/mnt', '-o', 'noperm']).perm, false)
+  assert.is(parseMountArgs(['h:/e', '/mnt', '--noperm', '--perm']).perm, true)
+})
+
 test('defaults: no cache, auto_cache on, resvport decided at mount time', () => {
   const o = parseMountArgs(['h:/e', '/mnt'])
   assert.is(o.cache, false)

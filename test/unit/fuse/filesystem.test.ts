@@ -167,4 +167,44 @@ test('mapped ownership: chown to the local ids goes out as U/G', async () => {
   assert.equal(sent, { uid: 1234, gid: 1234 })
 })
 
+test('truncate by path asks ACCESS MODIFY first: denied means EACCES and no SETATTR (the owner override would destroy data)', async () => {
+  const setattrs: unknown[] = []
+  let granted = 0x01 // READ only
+  const fs = make({
+    access: async () => ({ status: 0, access: granted }),
+    setattr: async (_c, _fh, attrs) => { setattrs.push(attrs); return { status: 0 } },
+  })
+  const err = await fs.truncate(caller, '/f', 0).catch((e: unknown) => e)
+  assert.is((err as { errno: number }).errno, 13)
+  assert.equal(setattrs, [])
+  granted = 0x05
+  await fs.truncate(caller, '/f', 7)
+  assert.equal(setattrs, [{ size: 7 }])
+})
+
+test('chmod refused with EPERM is accepted when it only clears set-id bits (kill-priv before a non-owner\'s write)', async () => {
+  const fs = make({
+    lookup: async () => ({ status: 0, fh: FILE, attr: { ...attr(), mode: 0o6777 } }),
+    setattr: async () => { throw new Nfs3Error(1, 2) },
+  })
+  await fs.chmod(caller, '/f', 0o777)
+  await fs.chmod(caller, '/f', 0o2777)
+  for (const mode of [0o755, 0o6777, 0o4755]) {
+    const err = await fs.chmod(caller, '/f', mode).catch((e: unknown) => e)
+    assert.is((err as { errno: number }).errno, 1, `mode ${mode.toString(8)}`)
+  }
+})
+
+test('opendir asks ACCESS READ: denied is EACCES at open; a file is ENOTDIR', async () => {
+  let granted = 0x02
+  const fs = make({
+    lookup: async (_c, _d, name) => ({ status: 0, fh: FILE, attr: attr(name === 'file' ? 1 : 2) }),
+    access: async () => ({ status: 0, access: granted }),
+  })
+  assert.is(((await fs.opendir(caller, '/d').catch((e: unknown) => e)) as { errno: number }).errno, 13)
+  granted = 0x03
+  await fs.opendir(caller, '/d')
+  assert.is(((await fs.opendir(caller, '/file').catch((e: unknown) => e)) as { errno: number }).errno, 20)
+})
+
 test.run()

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { IdentityMap, GroupCache, parseGroups, parseId, checkRootReadable, IdentityError } from '../../../src/identity/index.js'
+import { IdentityMap, GroupCache, parseGroups, parseId, checkRootReadable, IdentityError, ForeignCallerError } from '../../../src/identity/index.js'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +33,17 @@ test('chown to the local identity is sent as U/G; other ids and -1 pass', () => 
   assert.equal(m.toServerOwner(2000, 0xffffffff, caller), { uid: 1234 })
   const p = new IdentityMap({ kind: 'passthrough' })
   assert.equal(p.toServerOwner(2000, 2000, caller), { uid: 2000, gid: 2000 })
+})
+
+test('exclusive mapped mount: only the local uid and root get the credential; others are refused with EACCES', async () => {
+  const m = new IdentityMap({ kind: 'mapped', uid: 1234, gid: 1234, localUid: 2000, localGid: 2000, exclusive: true })
+  assert.is((await m.credentialFor({ uid: 2000, gid: 2000, pid: 1 })).auth.uid, 1234)
+  assert.is((await m.credentialFor({ uid: 0, gid: 0, pid: 1 })).auth.uid, 1234)
+  const err = await m.credentialFor({ uid: 3000, gid: 2000, pid: 1 }).catch((e: unknown) => e)
+  assert.instance(err, ForeignCallerError)
+  assert.is((err as ForeignCallerError).errno, 13)
+  const open = new IdentityMap({ kind: 'mapped', uid: 1234, gid: 1234, localUid: 2000 })
+  assert.is((await open.credentialFor({ uid: 3000, gid: 3000, pid: 1 })).auth.uid, 1234)
 })
 
 test('passthrough: the caller\'s own ids and supplementary groups, no rewrite', async () => {
