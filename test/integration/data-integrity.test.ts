@@ -1,6 +1,7 @@
 // fsx-style random operations on one file through the mount, checked against an in-memory model
 // after every read and at the end on the export itself: overlapping writes, extending and
-// shrinking truncates, holes, reopen, fsync. Seeded, so a failure replays.
+// shrinking truncates, holes, reopen, fsync. Seeded, so a failure replays. Runs with attribute
+// caching off (the default) and on (`cache`: the kernel keeps attributes and pages 3 s).
 import * as assert from 'uvu/assert'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,18 +14,20 @@ const APP = 2000
 const OPS = 3000
 const MAX_SIZE = 2 * 1024 * 1024
 
-const s = fixtureSuite<{ exp: string; mnt: string; m: MountedCli }>('random operations against a model', async (defer) => {
+const s = fixtureSuite<{ exp: string; mnts: Record<'plain' | 'cache', MountedCli> }>('random operations against a model', async (defer) => {
   requireCli()
   const exp = makeExportDir()
   const g = await startGanesha({ exports: [{ path: exp }] })
   defer(() => g.stop())
-  const mnt = makeMountpoint()
-  const m = await mountCli(nfsSource(exp), mnt, ['-o', `uid=1234,gid=1234,${portOptions(g)}`])
-  defer(async () => {
-    const u = await m.unmount()
-    if (u.code !== 0) throw new Error(`mapnfs exited ${u.code}: ${u.stderr}`)
-  })
-  return { exp, mnt, m }
+  const mount = async (extra: string): Promise<MountedCli> => {
+    const m = await mountCli(nfsSource(exp), makeMountpoint(), ['-o', `uid=1234,gid=1234,${portOptions(g)}${extra}`])
+    defer(async () => {
+      const u = await m.unmount()
+      if (u.code !== 0) throw new Error(`mapnfs exited ${u.code}: ${u.stderr}`)
+    })
+    return m
+  }
+  return { exp, mnts: { plain: await mount(''), cache: await mount(',cache') } }
 })
 
 // Runs in the application's process (uid 2000); prints the final model's length and a hash.
@@ -61,8 +64,9 @@ fs.closeSync(fd);
 console.log(model.length + ' ' + crypto.createHash('sha256').update(model).digest('hex'));
 `
 
-for (const seed of [1, 20260101]) {
-  s.test(`seed ${seed}: ${OPS} random writes/reads/truncates/fsyncs/reopens match the model`, async ({ exp, mnt }) => {
+for (const [seed, kind] of [[1, 'plain'], [20260101, 'plain'], [7, 'cache'], [20261201, 'cache']] as const) {
+  s.test(`seed ${seed}, ${kind === 'cache' ? 'cache on' : 'cache off'}: ${OPS} random writes/reads/truncates/fsyncs/reopens match the model`, async ({ exp, mnts }) => {
+    const mnt = mnts[kind].mountpoint
     const name = `fsx-${seed}.bin`
     const r = await runAs(APP, APP, process.execPath, ['-e', SCRIPT(join(mnt, name), seed)], { timeoutMs: 240_000 })
     assert.is(r.code, 0, r.stderr)
