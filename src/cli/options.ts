@@ -318,8 +318,8 @@ Transport:
   retrans=N        Retransmissions before a major timeout (default ${DEFAULTS.retrans}): 20 s by default.
                    Dropped connections are reopened and the calls in flight resent.
   stats            On exit, print "mapnfs: stats {json}" on stderr: calls, byProc (calls per
-                   NFS procedure number), maxInFlight (most
-                   RPCs in flight at once), retransmits, reconnects, rewrittenChunks (data
-                   written again after a server restart), staleRetries, uncommittedBytes, rsize,
-                   wsize.
+                   NFS procedure number), maxInFlight (most RPCs in flight at once),
+                   retransmits, reconnects, majorTimeouts (hard calls that waited a whole
+                   timeo x (retrans + 1) and started over), rewrittenChunks (data written again
+                   after a server restart), staleRetries, uncommittedBytes, rsize, wsize.
 `
