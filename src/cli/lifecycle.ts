@@ -31,11 +31,11 @@ const CACHE_SECONDS = 3
 const READY_TIMEOUT_MS = 15_000
 const WATCH_INTERVAL_MS = 1000
 /**
- * On the way out a hard mount gives its open files this long to COMMIT before the calls still
- * waiting for a silent server are failed: stopping must stay prompt (intr), and a server that
- * answers commits in milliseconds.
+ * On the way out a hard mount lets its open files COMMIT while the server answers, and fails the
+ * calls still waiting once it has been silent this long: stopping must stay prompt (intr).
  */
 const STOP_COMMIT_GRACE_MS = 5000
+const STOP_POLL_MS = 250
 /** UMNT is a courtesy to the server's mount list: never let it hold up an exit. */
 const UMNT_TIMEOUT_MS = 2000
 
@@ -149,7 +149,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         stopping = true
         clearInterval(watch)
         if (why !== 'gone') await unmountFuse()
-        await commitBeforeExit(fs, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
+        await commitBeforeExit(fs, engine, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
         if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
         await undo()
         signals.dispose()
@@ -175,22 +175,29 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
 }
 
 /**
- * Commits what open files hold. Soft: every call is bounded already. Hard: bounded by `graceMs`,
- * after which the caller closes the engine, which fails the calls still waiting; what could not
- * be committed is then reported, never dropped silently.
+ * Commits what open files hold. Soft: every call is bounded already. Hard: waits as long as the
+ * server keeps answering (a slow server committing much data is not cut short), and gives up once
+ * it has been silent for `graceMs`; the caller then closes the engine, which fails the calls still
+ * waiting. What could not be committed is reported, never dropped silently.
  */
-async function commitBeforeExit(fs: NfsFilesystem, graceMs: number | null, log: Log): Promise<void> {
+async function commitBeforeExit(fs: NfsFilesystem, engine: Engine, graceMs: number | null, log: Log): Promise<void> {
   const all = fs.commitAll()
   if (graceMs === null) return all
-  let timer: NodeJS.Timeout | undefined
-  const late = await Promise.race([
-    all.then(() => false),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs) }),
-  ])
-  clearTimeout(timer)
-  if (late) {
-    const held = fs.stats().uncommittedBytes ?? 0
-    log(`stopping although the server is not answering: ${held} written bytes were not committed and may be lost`)
+  let finished = false
+  void all.then(() => { finished = true })
+  let replies = engine.stats().replies
+  let quietSince = Date.now()
+  while (!finished) {
+    await Promise.race([all, new Promise((r) => setTimeout(r, STOP_POLL_MS))])
+    const now = engine.stats().replies
+    if (now !== replies) {
+      replies = now
+      quietSince = Date.now()
+    } else if (!finished && Date.now() - quietSince >= graceMs) {
+      const held = fs.stats().uncommittedBytes ?? 0
+      log(`stopping although the server is not answering: ${held} written bytes were not committed and may be lost`)
+      return
+    }
   }
 }
 

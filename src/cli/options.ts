@@ -310,14 +310,15 @@ Transport:
                    hard: it waits and retries until the server answers, on a fresh connection
                    after each timeo x (retrans + 1); the application blocks, never sees an
                    error, never loses a write ("server ... not responding, still trying" is
-                   logged, then "server ... OK"). SIGTERM or 'mapnfs unmount' still ends the
-                   mount promptly (calls then fail with EIO). soft: the call fails with
+                   logged, then "server ... OK"). SIGTERM still ends the mount promptly:
+                   open files commit while the server answers; after 5 s of silence the
+                   waiting calls fail with EIO. soft: the call fails with
                    ETIMEDOUT after timeo x (retrans + 1). Either way the mount itself (portmap,
                    MOUNT, the first calls) is soft, so a dead server fails the mount at once.
   timeo=N          Tenths of a second before an unanswered call is sent again (default ${DEFAULTS.timeo}).
   retrans=N        Retransmissions before a major timeout (default ${DEFAULTS.retrans}): 20 s by default.
                    Dropped connections are reopened and the calls in flight resent.
-  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, byProc (calls per
+  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, replies, byProc (calls per
                    NFS procedure number), maxInFlight (most RPCs in flight at once),
                    retransmits, reconnects, majorTimeouts (hard calls that waited a whole
                    timeo x (retrans + 1) and started over), rewrittenChunks (data written again

@@ -48,6 +48,8 @@ export interface RpcConnectionOptions {
 
 export interface RpcConnectionStats {
   calls: number
+  /** Replies matched to a call (a reply to a retransmitted call counts once). */
+  replies: number
   /** Calls per procedure number (of any program on this connection). */
   byProc: Record<number, number>
   maxInFlight: number
@@ -95,7 +97,7 @@ export class RpcConnection {
   #silent = false
   /** When the current socket last delivered a reply (or was attached). */
   #lastReplyAt = 0
-  #stats: RpcConnectionStats = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
+  #stats: RpcConnectionStats = { calls: 0, replies: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
     this.#opts = opts
@@ -295,6 +297,7 @@ export class RpcConnection {
     // Unknown xid: a late duplicate of a retransmitted call, or garbage. Either way not ours.
     if (p === undefined) return
     this.#pending.delete(xid)
+    this.#stats.replies++
     this.#lastReplyAt = Date.now()
     this.#backoff = RECONNECT_MIN_MS
     if (this.#silent) {
