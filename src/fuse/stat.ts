@@ -38,10 +38,8 @@ export interface FuseStat {
 }
 
 /** fuse-native passes st_ino as 32 bits: fold the 64-bit fileid so distinct files rarely collide. */
-export function foldIno(fileid: number): number {
-  const lo = fileid % 0x100000000
-  const hi = Math.floor(fileid / 0x100000000)
-  return (lo ^ hi) >>> 0
+export function foldIno(fileid: bigint): number {
+  return Number((fileid ^ (fileid >> 32n)) & 0xffffffffn)
 }
 
 export function toFuseStat(a: Fattr3): FuseStat {
