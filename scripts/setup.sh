@@ -17,6 +17,7 @@ PACKAGES=(
   fuse                                  # libfuse2 + fusermount, linked by fuse-native
   libnfs-utils                          # nfs-ls / nfs-cat: an independent NFS client for tests
   fio                                   # load generator for benchmarks
+  xfsprogs                              # mkfs.xfs: an XFS export with 64-bit inode numbers (test/fixtures/xfs.ts)
   slapd ldap-utils openssl              # LDAP identity tests: private slapd, throwaway TLS CA
   g++ make python3                      # node-gyp rebuild of fuse-native (scripts/build-fuse-native.mjs)
 )
