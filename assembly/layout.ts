@@ -111,7 +111,7 @@ export const FL_BOOL1: u32 = 32
 export const FL_BOOL2: u32 = 64
 export const FL_BOOL3: u32 = 128
 
-// --- fattr3 slot, word offsets; the f64 fields start at word 14 so they stay 8-byte aligned ---
+// --- fattr3 slot, word offsets; the 64-bit fields start at word 14 so they stay 8-byte aligned ---
 export const FA_TYPE: u32 = 0
 export const FA_MODE: u32 = 1
 export const FA_NLINK: u32 = 2
@@ -128,7 +128,8 @@ export const FA_CTIME_NS: u32 = 12
 export const FA_SIZE_F64: u32 = 14
 export const FA_USED_F64: u32 = 16
 export const FA_FSID_F64: u32 = 18
-export const FA_FILEID_F64: u32 = 20
+/** The raw u64: TS reads it as an exact bigint (a file id above 2^53 must not round). */
+export const FA_FILEID_U64: u32 = 20
 export const FA_WORDS: u32 = 22
 
 // --- ENT: one READDIRPLUS entry per ENT_STRIDE bytes, word offsets ---
@@ -138,7 +139,7 @@ export const E_NAME_LEN: u32 = 2
 export const E_FH_OFF: u32 = 3
 export const E_FH_LEN: u32 = 4
 export const E_COOKIE_U64: u32 = 6
-export const E_FILEID_F64: u32 = 8
+export const E_FILEID_U64: u32 = 8
 export const E_ATTR: u32 = 10 // 22 words: 10..31
 
 // --- operation selectors for encode()/decode() ---

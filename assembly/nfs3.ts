@@ -14,8 +14,8 @@ import {
   R_STATUS, R_FLAGS, R_COUNT, R_ATTR_A, R_ATTR_B, R_FH_OFF, R_FH_LEN, R_DATA_OFF, R_DATA_LEN, R_U0, R_F0,
   FL_ATTR_A, FL_ATTR_B, FL_FH, FL_EOF, FL_BOOL0,
   FA_TYPE, FA_MODE, FA_NLINK, FA_UID, FA_GID, FA_RDEV1, FA_RDEV2, FA_ATIME_S, FA_ATIME_NS, FA_MTIME_S,
-  FA_MTIME_NS, FA_CTIME_S, FA_CTIME_NS, FA_SIZE_F64, FA_USED_F64, FA_FSID_F64, FA_FILEID_F64,
-  E_FLAGS, E_NAME_OFF, E_NAME_LEN, E_FH_OFF, E_FH_LEN, E_COOKIE_U64, E_FILEID_F64, E_ATTR,
+  FA_MTIME_NS, FA_CTIME_S, FA_CTIME_NS, FA_SIZE_F64, FA_USED_F64, FA_FSID_F64, FA_FILEID_U64,
+  E_FLAGS, E_NAME_OFF, E_NAME_LEN, E_FH_OFF, E_FH_LEN, E_COOKIE_U64, E_FILEID_U64, E_ATTR,
   arg, argF64, argU64, res, resU64, resF64,
 } from './layout'
 import {
@@ -112,8 +112,9 @@ export function setMap(on: bool, su: u32, sg: u32, lu: u32, lg: u32): void {
 
 /**
  * RFC 1813 §2.6 fattr3 into the slot at dst, with uid/gid rewritten by the inbound map. size and used
- * are clamped like clampSafe; fsid and fileid are rounded to the nearest double (identity values, where
- * clamping would make every huge id collide).
+ * are clamped like clampSafe; fileid is stored as the raw u64 (TS reads an exact bigint: it becomes
+ * st_ino, where two ids rounded to one double would look like hard links); fsid is rounded to the
+ * nearest double (nothing here compares fsids).
  */
 function readFattr(dst: usize): void {
   if (!need(FATTR3_WIRE)) return
@@ -134,7 +135,7 @@ function readFattr(dst: usize): void {
   store<u32>(dst + (FA_RDEV1 << 2), ldU32(p + 36))
   store<u32>(dst + (FA_RDEV2 << 2), ldU32(p + 40))
   store<f64>(dst + (FA_FSID_F64 << 2), <f64>ldU64(p + 44))
-  store<f64>(dst + (FA_FILEID_F64 << 2), <f64>ldU64(p + 52))
+  store<u64>(dst + (FA_FILEID_U64 << 2), ldU64(p + 52))
   store<u32>(dst + (FA_ATIME_S << 2), ldU32(p + 60))
   store<u32>(dst + (FA_ATIME_NS << 2), ldU32(p + 64))
   store<u32>(dst + (FA_MTIME_S << 2), ldU32(p + 68))
@@ -315,7 +316,7 @@ function readDirListPlus(): void {
     }
     const e: usize = <usize>ENT_PTR + <usize>n * <usize>ENT_STRIDE
     let flags: u32 = 0
-    store<f64>(e + (E_FILEID_F64 << 2), <f64>rdU64())
+    store<u64>(e + (E_FILEID_U64 << 2), rdU64())
     const name = rdOpaqueVar(MAX_NAME, ERR_NAME_TOO_LONG)
     store<u32>(e + (E_NAME_OFF << 2), <u32>(name - IN_PTR))
     store<u32>(e + (E_NAME_LEN << 2), opaqueLen())

@@ -17,6 +17,7 @@ PACKAGES=(
   fuse                                  # libfuse2 + fusermount, linked by fuse-native
   libnfs-utils                          # nfs-ls / nfs-cat: an independent NFS client for tests
   fio                                   # load generator for benchmarks
+  xfsprogs                              # mkfs.xfs: an XFS export with 64-bit inode numbers (test/fixtures/xfs.ts)
   slapd ldap-utils openssl              # LDAP identity tests: private slapd, throwaway TLS CA
   g++ make python3                      # node-gyp rebuild of fuse-native (scripts/build-fuse-native.mjs)
 )
@@ -75,9 +76,11 @@ fi
 # FUSE needs the kernel device; without it every mount fails, so say so now.
 [ -e /dev/fuse ] || printf 'setup: warning: /dev/fuse does not exist: FUSE mounts (tests, demo) will fail\n' >&2
 
-# npm dependencies: install when absent or when package-lock.json changed since the last install
-# (npm writes node_modules/.package-lock.json on every install).
-if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm dependencies: install when absent or when package-lock.json or a patch in patches/ changed
+# since the last install (npm writes node_modules/.package-lock.json on every install; its
+# postinstall applies patches/ with patch-package, which cannot re-patch an already patched copy).
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+    || [ -n "$(find patches -newer node_modules/.package-lock.json -print -quit)" ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

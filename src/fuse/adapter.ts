@@ -6,7 +6,8 @@ import { dirname } from 'node:path'
 import type { Caller } from '../identity/index.js'
 import { toErrno } from './errno.js'
 import type { NfsFilesystem, TimeArg } from './filesystem.js'
-import type { FuseStat } from './stat.js'
+import { toStatArray, type FuseStat } from './stat.js'
+import { clampNfsTime3 } from './time.js'
 
 const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,8 +19,11 @@ const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native')
   mapnfs_patch_version?: number
 }
 
-/** The binding formats below (caller context, ns timestamps, UTIME_NOW/OMIT) need this patch. */
-const PATCH_VERSION = 3
+/**
+ * The binding formats below (caller context, ns timestamps, 64-bit st_ino, signed 64-bit utimens
+ * seconds, UTIME_NOW/OMIT) need this version of patches/fuse-native+2.2.6.patch.
+ */
+const PATCH_VERSION = 4
 const UTIME_NOW = 0x3fffffff
 const UTIME_OMIT = 0x3ffffffe
 
@@ -70,8 +74,10 @@ function libfuseOptions(o: FuseMountOptions): string {
  * Overrides of fuse-native's own handlers where its JS would lose information:
  * - fgetattr: 2.2.6 routes it to the path-based getattr and drops the file handle, so fstat()
  *   (and the kernel's attribute refresh on read) of an open file would look the path up again;
- * - getattr/fgetattr/utimens: its JS converts times to milliseconds; the patched binding speaks
- *   (nsec, sec) words instead, and passes UTIME_NOW/UTIME_OMIT through.
+ * - getattr/fgetattr/utimens: its JS converts times to milliseconds and builds an 18-word stat
+ *   array with a 32-bit st_ino; the patched binding takes the 19-word array of stat.ts toStatArray
+ *   (st_ino 64-bit), and passes utimens times as (nsec, sec) with sec signed 64-bit and
+ *   UTIME_NOW/UTIME_OMIT in nsec.
  */
 type StatCb = (code: number, st?: FuseStat) => void
 function withExactHandlers(Base: FuseConstructor): FuseConstructor {
@@ -93,37 +99,11 @@ function withExactHandlers(Base: FuseConstructor): FuseConstructor {
   } as unknown as FuseConstructor
 }
 
+/** A utimens time from the binding: seconds may be negative or past 2^32, clamped to NFSv3's range (time.ts). */
 function timeArg(seconds: number, nseconds: number): TimeArg {
   if (nseconds === UTIME_NOW) return 'now'
   if (nseconds === UTIME_OMIT) return 'omit'
-  return { seconds, nseconds }
-}
-
-/** The patched binding's stat format: 18 uint32 (64-bit values as low, high; times as nsec, sec). */
-function toStatArray(st: FuseStat | undefined): Uint32Array {
-  const a = new Uint32Array(18)
-  if (!st) return a
-  const put64 = (i: number, v: number): void => {
-    a[i] = v % 0x100000000
-    a[i + 1] = Math.floor(v / 0x100000000)
-  }
-  a[0] = st.mode
-  a[1] = st.uid
-  a[2] = st.gid
-  put64(3, st.size)
-  a[5] = st.dev
-  a[6] = st.nlink
-  a[7] = st.ino
-  a[8] = st.rdev
-  a[9] = st.blksize
-  put64(10, st.blocks)
-  a[12] = st.atime.nseconds
-  a[13] = st.atime.seconds
-  a[14] = st.mtime.nseconds
-  a[15] = st.mtime.seconds
-  a[16] = st.ctime.nseconds
-  a[17] = st.ctime.seconds
-  return a
+  return clampNfsTime3(seconds, nseconds)
 }
 
 const MapnfsFuse = withExactHandlers(Fuse)

@@ -20,7 +20,7 @@ const TYPE_BITS: Record<number, number> = {
   [NF3FIFO]: S_IFIFO,
 }
 
-/** The stat shape handed to the binding (times with nanoseconds; see adapter.ts toStatArray). */
+/** The stat shape handed to the binding (times with nanoseconds, ino 64-bit; see toStatArray). */
 export interface FuseStat {
   mode: number
   uid: number
@@ -28,20 +28,14 @@ export interface FuseStat {
   size: number
   dev: number
   nlink: number
-  ino: number
+  /** The NFS fileid, exact: st_ino is 64-bit and a folded id could make two files look like one. */
+  ino: bigint
   rdev: number
   blksize: number
   blocks: number
   atime: NfsTime3
   mtime: NfsTime3
   ctime: NfsTime3
-}
-
-/** fuse-native passes st_ino as 32 bits: fold the 64-bit fileid so distinct files rarely collide. */
-export function foldIno(fileid: number): number {
-  const lo = fileid % 0x100000000
-  const hi = Math.floor(fileid / 0x100000000)
-  return (lo ^ hi) >>> 0
 }
 
 export function toFuseStat(a: Fattr3): FuseStat {
@@ -52,7 +46,7 @@ export function toFuseStat(a: Fattr3): FuseStat {
     size: a.size,
     dev: 0,
     nlink: a.nlink,
-    ino: foldIno(a.fileid),
+    ino: a.fileid,
     rdev: (((a.rdevMajor & 0xfff) << 8) | (a.rdevMinor & 0xff) | ((a.rdevMinor & 0xfff00) << 12)) >>> 0,
     blksize: 4096,
     blocks: Math.ceil(a.used / 512),
@@ -60,4 +54,42 @@ export function toFuseStat(a: Fattr3): FuseStat {
     mtime: a.mtime,
     ctime: a.ctime,
   }
+}
+
+/**
+ * The stat array the patched binding reads (patches/fuse-native+2.2.6.patch, format 4): 19 uint32
+ * words, 64-bit values as (low, high), times as (nsec, sec).
+ *
+ *   0 mode   1 uid   2 gid   3-4 size   5 dev   6 nlink   7-8 ino   9 rdev   10 blksize
+ *   11-12 blocks   13-14 atime   15-16 mtime   17-18 ctime
+ *
+ * ST is undefined for a failed request: the binding reads no stat then, but takes an array.
+ */
+export const STAT_WORDS = 19
+
+export function toStatArray(st: FuseStat | undefined): Uint32Array {
+  const a = new Uint32Array(STAT_WORDS)
+  if (!st) return a
+  const put53 = (i: number, v: number): void => {
+    a[i] = v % 0x100000000
+    a[i + 1] = Math.floor(v / 0x100000000)
+  }
+  a[0] = st.mode
+  a[1] = st.uid
+  a[2] = st.gid
+  put53(3, st.size)
+  a[5] = st.dev
+  a[6] = st.nlink
+  a[7] = Number(st.ino & 0xffffffffn)
+  a[8] = Number((st.ino >> 32n) & 0xffffffffn)
+  a[9] = st.rdev
+  a[10] = st.blksize
+  put53(11, st.blocks)
+  a[13] = st.atime.nseconds
+  a[14] = st.atime.seconds
+  a[15] = st.mtime.nseconds
+  a[16] = st.mtime.seconds
+  a[17] = st.ctime.nseconds
+  a[18] = st.ctime.seconds
+  return a
 }

@@ -137,7 +137,7 @@ const E_NAME_LEN = 2
 const E_FH_OFF = 3
 const E_FH_LEN = 4
 const E_COOKIE_U64 = 6
-const E_FILEID_F64 = 8
+const E_FILEID_U64 = 8
 const E_ATTR = 10
 
 const OP_NULL = 0
@@ -757,6 +757,7 @@ export class XdrCodec {
   #fattrAt(at: number): Fattr3 {
     const w = this.#u32
     const f = this.#f64
+    // size, used, fsid as f64, fileid as the raw u64 (see assembly/layout.ts FA_*): one 8-byte index.
     const d = (at + FA_SIZE_F64) >>> 1
     return {
       type: w[at] as number,
@@ -769,7 +770,7 @@ export class XdrCodec {
       rdevMajor: w[at + 5] as number,
       rdevMinor: w[at + 6] as number,
       fsid: f[d + 2] as number,
-      fileid: f[d + 3] as number,
+      fileid: this.#u64[d + 3] as bigint,
       atime: { seconds: w[at + 7] as number, nseconds: w[at + 8] as number },
       mtime: { seconds: w[at + 9] as number, nseconds: w[at + 10] as number },
       ctime: { seconds: w[at + 11] as number, nseconds: w[at + 12] as number },
@@ -944,7 +945,7 @@ export class XdrCodec {
   }
 
   /**
-   * RFC 1813 §3.3.17. Entries in wire order; names decoded as UTF-8, cookies exact bigints, each entry's
+   * RFC 1813 §3.3.17. Entries in wire order; names decoded as UTF-8, fileids and cookies exact bigints, each entry's
    * attributes rewritten by the inbound map. Loop detection (a cookie that does not advance) is the
    * caller's: the codec reports what the server sent.
    */
@@ -965,7 +966,7 @@ export class XdrCodec {
       const ef = w[e + E_FLAGS] as number
       const nameOff = w[e + E_NAME_OFF] as number
       const entry: Entryplus3 = {
-        fileid: this.#f64[(e + E_FILEID_F64) >>> 1] as number,
+        fileid: this.#u64[(e + E_FILEID_U64) >>> 1] as bigint,
         name: msg.toString('utf8', nameOff, nameOff + (w[e + E_NAME_LEN] as number)),
         cookie: this.#u64[(e + E_COOKIE_U64) >>> 1] as bigint,
       }

@@ -22,9 +22,9 @@
 // <= 64, READ data <= the bytes present, READDIRPLUS entries by the message length), and messages over
 // 1 MiB + 64 KiB are refused. Every fattr3 returned, wherever it sits in a result, has uid/gid passed
 // through the InboundMap given to decode (uid === serverUid -> localUid, gid === serverGid -> localGid).
-// 64-bit values: cookies and write verifiers are exact bigints; size, used and the FSSTAT/FSINFO byte
-// and file counts are numbers clamped to Number.MAX_SAFE_INTEGER above 2^53; fileid and fsid are
-// numbers rounded to the nearest double above 2^53 (exact below).
+// 64-bit values: fileids, cookies and write verifiers are exact bigints; size, used and the
+// FSSTAT/FSINFO byte and file counts are numbers clamped to Number.MAX_SAFE_INTEGER above 2^53;
+// fsid is a number rounded to the nearest double above 2^53 (exact below).
 //
 // The codec is synchronous and not re-entrant; it touches no main-thread globals, so it runs unchanged
 // inside a worker_thread (each thread loads its own instance).

@@ -36,7 +36,10 @@ export const NF3LNK = 5
 export const NF3SOCK = 6
 export const NF3FIFO = 7
 
-/** RFC 1813 §2.6 fattr3. 64-bit fields as JS numbers: exact below 2^53, see the codec for the rule above. */
+/**
+ * RFC 1813 §2.6 fattr3. fileid is an exact bigint (it becomes st_ino); the other 64-bit fields are
+ * numbers, exact below 2^53 (see src/xdr/index.ts for the rule above).
+ */
 export interface Fattr3 {
   type: number
   mode: number
@@ -48,7 +51,7 @@ export interface Fattr3 {
   rdevMajor: number
   rdevMinor: number
   fsid: number
-  fileid: number
+  fileid: bigint
   atime: NfsTime3
   mtime: NfsTime3
   ctime: NfsTime3
@@ -112,7 +115,7 @@ export interface RemoveRes { status: number; dirAfter?: Fattr3 }
 export interface RenameRes { status: number }
 export interface LinkRes { status: number; attr?: Fattr3 }
 export interface Entryplus3 {
-  fileid: number
+  fileid: bigint
   name: string
   cookie: bigint
   attr?: Fattr3

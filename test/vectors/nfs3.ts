@@ -50,7 +50,7 @@ export const FATTR_FILE_VALUE: Fattr3 = {
   rdevMajor: 0,
   rdevMinor: 0,
   fsid: 2 ** 32 + 2,
-  fileid: 662316,
+  fileid: 662316n,
   atime: { seconds: 1600000000, nseconds: 123456789 },
   mtime: { seconds: 1600000001, nseconds: 0 },
   ctime: { seconds: 1600000002, nseconds: 999999999 },
@@ -88,13 +88,13 @@ export const FATTR_DIR_VALUE: Fattr3 = {
   rdevMajor: 0,
   rdevMinor: 0,
   fsid: 1,
-  fileid: 2,
+  fileid: 2n,
   atime: { seconds: 0x60000000, nseconds: 1 },
   mtime: { seconds: 0x60000001, nseconds: 2 },
   ctime: { seconds: 0x60000002, nseconds: 3 },
 }
 
-/** A character device with 64-bit fields above 2^53 (clamped or rounded, see src/xdr/index.ts). */
+/** A character device with 64-bit fields above 2^53 (clamped, rounded or exact, see src/xdr/index.ts). */
 export const FATTR_HUGE = [
   '00000004', // type NF3CHR
   '00002190', // mode 020620
@@ -106,7 +106,7 @@ export const FATTR_HUGE = [
   '00000088', // rdev.specdata1 136
   '00000001', // rdev.specdata2 1
   'ffffffffffffffff', // fsid 2^64 - 1: rounded to 2^64
-  '0020000000000001', // fileid 2^53 + 1: rounded to 2^53
+  '0020000000000001', // fileid 2^53 + 1: exact (a bigint)
   '00000000', // atime.seconds
   '00000000', // atime.nseconds
   'ffffffff', // mtime.seconds 2^32 - 1
@@ -126,7 +126,7 @@ export const FATTR_HUGE_VALUE: Fattr3 = {
   rdevMajor: 136,
   rdevMinor: 1,
   fsid: 2 ** 64,
-  fileid: 2 ** 53,
+  fileid: 2n ** 53n + 1n,
   atime: { seconds: 0, nseconds: 0 },
   mtime: { seconds: 4294967295, nseconds: 4294967295 },
   ctime: { seconds: 1, nseconds: 2 },
@@ -468,7 +468,7 @@ export const READDIRPLUS_REPLY: ReplyVector = {
     '00000004', // entry[0].name_handle length 4
     'aabbccdd', // entry[0].name_handle
     '00000001', // nextentry: value_follows TRUE
-    '000000000000000a', // entry[1].fileid 10
+    'fffffffffffffffe', // entry[1].fileid 2^64 - 2: exact, unsigned
     '00000005', // entry[1].name length 5
     '612e747874000000', // entry[1].name "a.txt" + 3 pad
     'ffffffffffffffff', // entry[1].cookie 2^64 - 1 (exact as a bigint)
@@ -495,9 +495,9 @@ export const READDIRPLUS_REPLY: ReplyVector = {
       dirAttr: FATTR_DIR_VALUE,
       cookieverf: Buffer.from('0102030405060708', 'hex'),
       entries: [
-        { fileid: 2, name: '.', cookie: 1n, attr: FATTR_FILE_VALUE, fh: Buffer.from('aabbccdd', 'hex') },
-        { fileid: 10, name: 'a.txt', cookie: 0xffffffffffffffffn },
-        { fileid: 3, name: 'é.md', cookie: 3n, attr: FATTR_HUGE_VALUE, fh: Buffer.from('1122334455667788', 'hex') },
+        { fileid: 2n, name: '.', cookie: 1n, attr: FATTR_FILE_VALUE, fh: Buffer.from('aabbccdd', 'hex') },
+        { fileid: 0xfffffffffffffffen, name: 'a.txt', cookie: 0xffffffffffffffffn },
+        { fileid: 3n, name: 'é.md', cookie: 3n, attr: FATTR_HUGE_VALUE, fh: Buffer.from('1122334455667788', 'hex') },
       ],
       eof: true,
     },

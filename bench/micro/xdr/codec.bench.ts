@@ -166,7 +166,7 @@ function check(): string[] {
   if (!Buffer.from(theirGetattrCall(7, cachedCred)).equals(codec.getattr(7, cred, fh))) fail('the GETATTR call bytes')
   const ga = codec.decodeGetattr(getattrReply, map).res
   const tga = theirGetattr(getattrReply).resok!.objAttributes
-  if (ga?.attr?.uid !== 2000 || tga.uid !== 2000 || ga.attr.fileid !== Number(tga.fileid)) fail('the GETATTR reply')
+  if (ga?.attr?.uid !== 2000 || tga.uid !== 2000 || ga.attr.fileid !== tga.fileid) fail('the GETATTR reply')
   const rd = codec.decodeRead(readReply, map).res
   const trd = theirRead(readReply).resok!
   if (rd?.data?.length !== READ_SIZE || trd.data.length !== READ_SIZE || rd.attr?.uid !== 2000) fail('the READ reply')

@@ -12,7 +12,7 @@ import { NFS3ERR_BAD_COOKIE } from '../../../src/xdr/constants.js'
 
 const caller = { uid: 2000, gid: 2000, pid: 1 }
 const t = { seconds: 1, nseconds: 0 }
-const attr = (type = 1, size = 0): Fattr3 => ({ type, mode: 0o644, nlink: 1, uid: 1234, gid: 1234, size, used: size, rdevMajor: 0, rdevMinor: 0, fsid: 1, fileid: 7, atime: t, mtime: t, ctime: t })
+const attr = (type = 1, size = 0): Fattr3 => ({ type, mode: 0o644, nlink: 1, uid: 1234, gid: 1234, size, used: size, rdevMajor: 0, rdevMinor: 0, fsid: 1, fileid: 7n, atime: t, mtime: t, ctime: t })
 const ROOT = Buffer.from('root')
 const FILE = Buffer.from('file')
 
@@ -26,7 +26,7 @@ function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: num
     { rsize: opts.rsize ?? 4096, wsize: opts.wsize ?? 4096, readonly: false, dentryTtlMs: 1000, log: () => undefined })
 }
 
-const entry = (name: string, cookie: bigint): Entryplus3 => ({ fileid: Number(cookie), name, cookie })
+const entry = (name: string, cookie: bigint): Entryplus3 => ({ fileid: cookie, name, cookie })
 
 test('readdir follows cookies to EOF and lists every name once', async () => {
   const pages = [[entry('.', 1n), entry('..', 2n), entry('a', 3n)], [entry('b', 4n)]]

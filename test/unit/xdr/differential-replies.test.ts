@@ -208,7 +208,7 @@ replyCase('READDIRPLUS', 17, 'decodeReaddirplus', 117, (r, map) => {
     const [post, attr] = randomPostOp(r, map)
     const fh = r.bool(0.8) ? r.fh() : undefined
     specs.push([fileid, name, cookie, post, new S.Nfsv3PostOpFh(fh !== undefined, fh && new S.Nfsv3Fh(fh))])
-    entries.push({ fileid: Number(fileid), name, cookie, attr, fh })
+    entries.push({ fileid, name, cookie, attr, fh })
   }
   let list: S.Nfsv3EntryPlus | undefined
   for (let i = specs.length - 1; i >= 0; i--) {

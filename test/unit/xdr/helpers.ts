@@ -207,7 +207,7 @@ export function expectFattr(f: S.Nfsv3Fattr, map: InboundMap | null): Fattr3 {
     rdevMajor: f.rdev.specdata1,
     rdevMinor: f.rdev.specdata2,
     fsid: Number(f.fsid),
-    fileid: Number(f.fileid),
+    fileid: f.fileid,
     atime: { seconds: f.atime.seconds, nseconds: f.atime.nseconds },
     mtime: { seconds: f.mtime.seconds, nseconds: f.mtime.nseconds },
     ctime: { seconds: f.ctime.seconds, nseconds: f.ctime.nseconds },

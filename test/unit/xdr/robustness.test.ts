@@ -159,7 +159,7 @@ test('a READDIRPLUS reply packed with minimal entries up to the size limit decod
   const t0 = performance.now()
   const res = codec.decodeReaddirplus(msg, null).res
   assert.is(res?.entries?.length, n)
-  assert.equal(res?.entries?.[n - 1], { fileid: 7, name: '', cookie: 9n })
+  assert.equal(res?.entries?.[n - 1], { fileid: 7n, name: '', cookie: 9n })
   assert.ok(performance.now() - t0 < 2000)
 })
 
