@@ -131,6 +131,9 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     if (signals.received) throw new MountFailure('interrupted before the mount was ready')
     engine.setHard(o.hard)
 
+    const printStats = (): void => log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
+    // With `stats`, SIGUSR2 prints the same line while serving (what a call counts at a given moment).
+    if (o.stats) process.on('SIGUSR2', printStats)
     const done = new Promise<number>((resolve) => {
       let stopping = false
       const stop = async (why: string): Promise<void> => {
@@ -139,7 +142,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         clearInterval(watch)
         if (why !== 'gone') await unmountFuse()
         await commitBeforeExit(fs, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
-        if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
+        if (o.stats) printStats()
         await undo()
         signals.dispose()
         resolve(0)

@@ -297,9 +297,10 @@ Transport:
   timeo=N          Tenths of a second before an unanswered call is sent again (default ${DEFAULTS.timeo}).
   retrans=N        Retransmissions before a major timeout (default ${DEFAULTS.retrans}): 20 s by default.
                    Dropped connections are reopened and the calls in flight resent.
-  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, byProc (calls per
-                   NFS procedure number), maxInFlight (most
-                   RPCs in flight at once), retransmits, reconnects, rewrittenChunks (data
+  stats            On exit, and on SIGUSR2 while mounted, print "mapnfs: stats {json}" on
+                   stderr: calls, byProc (calls per NFS procedure number), inFlight (RPCs
+                   waiting for a reply now), maxInFlight (most
+                   RPCs in flight at once), retransmits, reconnects, majorTimeouts, rewrittenChunks (data
                    written again after a server restart), staleRetries, uncommittedBytes, rsize,
                    wsize.
 `

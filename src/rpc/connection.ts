@@ -48,6 +48,8 @@ export interface RpcConnectionOptions {
 
 export interface RpcConnectionStats {
   calls: number
+  /** Calls waiting for a reply at the time of the snapshot. */
+  inFlight: number
   /** Calls per procedure number (of any program on this connection). */
   byProc: Record<number, number>
   maxInFlight: number
@@ -95,7 +97,7 @@ export class RpcConnection {
   #silent = false
   /** When the current socket last delivered a reply (or was attached). */
   #lastReplyAt = 0
-  #stats: RpcConnectionStats = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
+  #stats: Omit<RpcConnectionStats, 'inFlight'> = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
     this.#opts = opts
@@ -145,7 +147,7 @@ export class RpcConnection {
   }
 
   stats(): RpcConnectionStats {
-    return { ...this.#stats, byProc: { ...this.#stats.byProc } }
+    return { ...this.#stats, inFlight: this.#pending.size, byProc: { ...this.#stats.byProc } }
   }
 
   /**
