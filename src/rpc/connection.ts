@@ -104,6 +104,10 @@ export class RpcConnection {
     this.#hard = opts.hard ?? false
     this.#xid = (Math.random() * 0x7fffffff) >>> 0
     this.#tick = setInterval(() => this.#onTick(), TICK_MS)
+    // Ref'd only while calls are pending (see #track): an idle connection never holds the
+    // process open, a waiting call always does. Between two dials to a server that drops every
+    // connection there is no socket, and the backoff timer is unref'd: without this a process
+    // with nothing else to do (the CLI while mounting) would exit 0 with the call unsettled.
     this.#tick.unref()
   }
 
@@ -162,6 +166,7 @@ export class RpcConnection {
       const now = Date.now()
       const p: Pending = { xid, prog, proc, record, resolve, reject, started: now, deadline: now + this.#opts.timeoutMs, tries: 0, sent: false }
       this.#pending.set(xid, p)
+      this.#track()
       this.#stats.calls++
       this.#stats.byProc[proc] = (this.#stats.byProc[proc] ?? 0) + 1
       if (this.#pending.size > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#pending.size
@@ -280,6 +285,7 @@ export class RpcConnection {
         const err = new RpcClosedError()
         for (const p of this.#pending.values()) p.reject(err)
         this.#pending.clear()
+        this.#track()
         return
       }
       this.#stats.reconnects++
@@ -297,6 +303,7 @@ export class RpcConnection {
     // Unknown xid: a late duplicate of a retransmitted call, or garbage. Either way not ours.
     if (p === undefined) return
     this.#pending.delete(xid)
+    this.#track()
     this.#lastReplyAt = Date.now()
     this.#backoff = RECONNECT_MIN_MS
     if (this.#silent) {
@@ -304,6 +311,12 @@ export class RpcConnection {
       this.#opts.onServerStatus?.(true)
     }
     p.resolve(msg)
+  }
+
+  /** Holds the event loop open exactly while calls are pending. */
+  #track(): void {
+    if (this.#pending.size === 0) this.#tick.unref()
+    else if (!this.#tick.hasRef()) this.#tick.ref()
   }
 
   #onTick(): void {
@@ -316,6 +329,7 @@ export class RpcConnection {
       if (p.tries >= retrans) {
         if (!this.#hard) {
           this.#pending.delete(p.xid)
+          this.#track()
           p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
           continue
         }

@@ -4,6 +4,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as net from 'node:net'
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { RpcConnection, RpcTimeoutError, RpcClosedError, RecordReader } from '../../../src/rpc/index.js'
 
 type Handler = (xid: number, body: Buffer, sock: net.Socket, n: number) => void
@@ -200,6 +203,25 @@ test('a server that drops every connection at once is redialled with backoff, no
   assert.ok(accepted >= 3 && accepted <= 12, `${accepted} connections in 3 s`)
   await conn.close()
   assert.instance(await pending, RpcClosedError)
+})
+
+test('a pending call keeps the process alive while it waits for a reconnect (it settles, the process does not just exit)', () => {
+  // In a process with nothing else to do (the CLI while mounting), against a server that drops
+  // every connection: between dials only our own timers are left. The call must still settle.
+  const connection = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'rpc', 'index.ts')
+  const script = `
+    import * as net from 'node:net'
+    import { RpcConnection } from ${JSON.stringify(connection)}
+    const server = net.createServer((s) => s.destroy())
+    server.listen(0, '127.0.0.1', async () => {
+      server.unref()
+      const conn = await RpcConnection.open({ host: '127.0.0.1', port: server.address().port, reservedPort: false, timeoutMs: 100, retrans: 1, maxRecord: 4096, reconnect: true })
+      const rec = Buffer.alloc(8); rec.writeUInt32BE(0x80000004, 0); rec.writeUInt32BE(1, 4)
+      conn.call(1, 100003, 19, rec).then(() => console.log('settled: reply'), (e) => console.log('settled: ' + e.name))
+    })
+    process.on('exit', (code) => console.log('exit ' + code))`
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })
+  assert.is(r.stdout.trim(), 'settled: RpcTimeoutError\nexit 0', `stdout: ${r.stdout}\nstderr: ${r.stderr}`)
 })
 
 test('connecting to a closed port fails fast', async () => {
