@@ -78,14 +78,18 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     const rootFh = await mnt(codec, mountConn, mountCred, o.source.export)
     cleanups.push(() => umnt(codec, { ...mountConn, timeoutMs: Math.min(timeoutMs, UMNT_TIMEOUT_MS), retrans: 0 }, mountCred, o.source.export))
 
-    // Soft until the mount serves: a server that stops answering now fails the mount.
+    // Soft until the mount serves: a server that stops answering now fails the mount, and that
+    // failure is the one line said about it (the status lines start once the mount serves).
+    let serving = false
     const engine: Engine = await InlineEngine.open({
       ...rpc,
       port: nfsPort,
       reservedPort,
       maxRecord: MAX_IO + RECORD_HEADROOM,
       reconnect: true,
-      onServerStatus: (up) => log(up ? `server ${o.source.host} OK` : `server ${o.source.host} not responding, ${o.hard ? 'still trying' : 'timed out'}`),
+      onServerStatus: (up) => {
+        if (serving) log(up ? `server ${o.source.host} OK` : `server ${o.source.host} not responding, ${o.hard ? 'still trying' : 'timed out'}`)
+      },
     }, codec)
     cleanups.push(() => engine.close())
 
@@ -130,6 +134,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     await waitReady(mountpoint)
     if (signals.received) throw new MountFailure('interrupted before the mount was ready')
     engine.setHard(o.hard)
+    serving = true
 
     const printStats = (): void => log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
     // With `stats`, SIGUSR2 prints the same line while serving (what a call counts at a given moment).

@@ -16,12 +16,14 @@
 // (NFSv3 servers keep a duplicate request cache for non-idempotent calls).
 //
 // Soft and hard (nfs(5)): a soft call fails with RpcTimeoutError at its major timeout
-// (timeoutMs x (retrans + 1)); a hard call never fails for want of an answer. At each major
-// timeout it starts over on a fresh connection (a peer that accepts but stopped answering, or a
-// stuck proxy, is only noticed that way) and onServerStatus(false) says the server is not
-// responding; the first reply after that says onServerStatus(true). Only close() ends hard
-// calls. A retransmission is written only when the socket has handed everything before it to
-// the kernel, so a silent peer costs at most one queued copy of each call, never one per tick.
+// (timeoutMs x (retrans + 1)); a hard call never fails for want of an answer and starts over.
+// Either way, a major timeout on a connection that brought no reply for that long replaces it
+// with a fresh one (a peer that accepts but stopped answering, a stuck proxy, a connection lost
+// in the network are only noticed that way: otherwise every later call would meet the same
+// silence), and onServerStatus(false) says the server is not responding; the first reply after
+// that says onServerStatus(true). Only close() ends hard calls. A retransmission is written only
+// when the socket has handed everything before it to the kernel, so a silent peer costs at most
+// one queued copy of each call, never one per tick.
 
 import * as net from 'node:net'
 import { RecordReader } from './record.js'
@@ -55,7 +57,10 @@ export interface RpcConnectionStats {
   maxInFlight: number
   retransmits: number
   reconnects: number
-  /** Major timeouts of hard calls: each one started the call over on a fresh connection. */
+  /**
+   * Ticks on which a call reached its major timeout (soft: it failed; hard: it started over);
+   * the connection was replaced if it had been silent for as long.
+   */
   majorTimeouts: number
 }
 
@@ -327,16 +332,17 @@ export class RpcConnection {
     for (const p of this.#pending.values()) {
       if (p.deadline > now) continue
       if (p.tries >= retrans) {
+        // The connection itself is judged below, after the calls.
+        majorTimeout = true
         if (!this.#hard) {
           this.#pending.delete(p.xid)
           this.#track()
           p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
           continue
         }
-        // Hard: start this call's retries over; the connection itself is judged below.
+        // Hard: start this call's retries over.
         p.tries = 0
         p.deadline = now + timeoutMs
-        majorTimeout = true
         continue
       }
       p.tries++
@@ -351,7 +357,7 @@ export class RpcConnection {
     if (this.#socket === null) this.#ensureConnected()
   }
 
-  /** A hard call went unanswered for a whole major timeout. */
+  /** A call went unanswered for a whole major timeout (soft: it has just failed; hard: it starts over). */
   #onMajorTimeout(now: number): void {
     this.#stats.majorTimeouts++
     if (!this.#silent) {

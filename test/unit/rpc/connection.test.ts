@@ -205,6 +205,67 @@ test('a server that drops every connection at once is redialled with backoff, no
   assert.instance(await pending, RpcClosedError)
 })
 
+test('soft: a major timeout says the server is not responding (once), the next reply says it is back', async () => {
+  let answer = false
+  const p = await peer((xid, _b, sock) => { if (answer) sock.write(record(xid, Buffer.from('ok'))) })
+  const status: boolean[] = []
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 1, onServerStatus: (up) => status.push(up) }))
+  for (let i = 0; i < 2; i++) {
+    const xid = conn.nextXid()
+    assert.instance(await conn.call(xid, 100003, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e), RpcTimeoutError)
+  }
+  assert.equal(status, [false], 'not-responding reported once for two timeouts in a row')
+  assert.is(conn.stats().majorTimeouts, 2)
+  answer = true
+  const xid = conn.nextXid()
+  await conn.call(xid, 100003, 1, record(xid, Buffer.from('x')))
+  assert.equal(status, [false, true])
+  await conn.close()
+  await p.close()
+})
+
+test('soft: a connection silent for a whole major timeout is replaced, so the next call can succeed on a fresh one', async () => {
+  // The first connection is lost somewhere in the network: it stays open and nothing comes back.
+  // The server itself is fine: later connections are answered.
+  let first: net.Socket | undefined
+  const p = await peer((xid, _b, sock) => {
+    first ??= sock
+    if (sock !== first) sock.write(record(xid, Buffer.from('fresh')))
+  })
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 1 }))
+  const x1 = conn.nextXid()
+  assert.instance(await conn.call(x1, 100003, 1, record(x1, Buffer.from('x'))).catch((e: unknown) => e), RpcTimeoutError)
+  const x2 = conn.nextXid()
+  const msg = await conn.call(x2, 100003, 1, record(x2, Buffer.from('x')))
+  assert.is(msg.subarray(4).toString(), 'fresh')
+  assert.is(conn.stats().reconnects, 1)
+  await conn.close()
+  await p.close()
+})
+
+test('soft: a connection that still answers other calls is kept when one call times out', async () => {
+  const conns = new Set<net.Socket>()
+  const p = await peer((xid, body, sock) => {
+    conns.add(sock)
+    if (body.toString() !== 'lost') sock.write(record(xid, Buffer.from('ok')))
+  })
+  const conn = await open(opts(p.port, { timeoutMs: 200, retrans: 1 }))
+  const lost = conn.nextXid()
+  const failed = conn.call(lost, 100003, 1, record(lost, Buffer.from('lost'))).catch((e: unknown) => e)
+  // Replies to other calls keep arriving during the lost call's whole major timeout.
+  const t0 = Date.now()
+  while (Date.now() - t0 < 500) {
+    const xid = conn.nextXid()
+    await conn.call(xid, 100003, 1, record(xid, Buffer.from('q')))
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.instance(await failed, RpcTimeoutError)
+  assert.is(conns.size, 1, 'a connection that answers was replaced')
+  assert.is(conn.stats().reconnects, 0)
+  await conn.close()
+  await p.close()
+})
+
 test('a pending call keeps the process alive while it waits for a reconnect (it settles, the process does not just exit)', () => {
   // In a process with nothing else to do (the CLI while mounting), against a server that drops
   // every connection: between dials only our own timers are left. The call must still settle.
