@@ -102,6 +102,10 @@ export class RpcConnection {
   #silent = false
   /** When the current socket last delivered a reply (or was attached). */
   #lastReplyAt = 0
+  /** Why the last connection was lost since the last reply (for the timeout error), or null. */
+  #lastDrop: string | null = null
+  /** The socket #onMajorTimeout destroyed for its silence (its close is ours, not the server's). */
+  #silentDestroyed: net.Socket | null = null
   #stats: Omit<RpcConnectionStats, 'inFlight'> = { calls: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
@@ -215,7 +219,10 @@ export class RpcConnection {
   #ensureConnected(): void {
     if (this.#closed || this.#connecting || this.#reconnectTimer) return
     if (this.#socket !== null) return
-    this.#connect().catch(() => this.#scheduleReconnect())
+    this.#connect().catch((err: Error) => {
+      this.#lastDrop = err.message
+      this.#scheduleReconnect()
+    })
   }
 
   #scheduleReconnect(): void {
@@ -271,18 +278,25 @@ export class RpcConnection {
     sock.setNoDelay(true)
     sock.setKeepAlive(true, 30_000)
     const reader = new RecordReader(this.#opts.maxRecord, (msg) => this.#onReply(msg))
+    let dropped: string | null = null
     sock.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk)
-      } catch {
+      } catch (err) {
         // An oversized or corrupt record: the stream position is lost, so drop the
         // connection; pending calls are resent on a fresh one.
+        dropped = (err as Error).message
         sock.destroy()
       }
     })
-    sock.on('error', () => { /* 'close' follows and handles it */ })
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      dropped ??= err.code === 'ECONNRESET' ? 'the server reset the connection' : `connection error ${err.code ?? err.message}`
+    })
     sock.on('close', () => {
       if (this.#socket !== sock) return
+      // A connection we dropped for its silence says nothing the timeout does not.
+      if (sock !== this.#silentDestroyed) this.#lastDrop = dropped ?? 'the server closed the connection'
+      this.#silentDestroyed = null
       this.#socket = null
       for (const p of this.#pending.values()) p.sent = false
       if (this.#closed) return
@@ -310,6 +324,7 @@ export class RpcConnection {
     this.#pending.delete(xid)
     this.#track()
     this.#lastReplyAt = Date.now()
+    this.#lastDrop = null
     this.#backoff = RECONNECT_MIN_MS
     if (this.#silent) {
       this.#silent = false
@@ -337,7 +352,7 @@ export class RpcConnection {
         if (!this.#hard) {
           this.#pending.delete(p.xid)
           this.#track()
-          p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
+          p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started, this.#lastDrop ?? undefined))
           continue
         }
         // Hard: start this call's retries over.
@@ -368,7 +383,10 @@ export class RpcConnection {
     // (done above) is enough. Silence for a whole major timeout: try a fresh connection.
     const major = this.#opts.timeoutMs * (this.#opts.retrans + 1)
     const sock = this.#socket
-    if (sock !== null && now - this.#lastReplyAt >= major) sock.destroy()
+    if (sock !== null && now - this.#lastReplyAt >= major) {
+      this.#silentDestroyed = sock
+      sock.destroy()
+    }
   }
 }
 

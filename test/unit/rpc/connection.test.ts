@@ -266,6 +266,20 @@ test('soft: a connection that still answers other calls is kept when one call ti
   await p.close()
 })
 
+test('soft: the timeout error says why the connection was lost while the call waited', async () => {
+  const server = net.createServer((sock) => sock.destroy())
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const port = (server.address() as net.AddressInfo).port
+  opened.push(() => new Promise<void>((r) => server.close(() => r())))
+  const conn = await open(opts(port, { timeoutMs: 100, retrans: 1 }))
+  const xid = conn.nextXid()
+  const err = await conn.call(xid, 100003, 19, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  assert.instance(err, RpcTimeoutError)
+  assert.match((err as RpcTimeoutError).lastDrop ?? '', /the server (closed|reset) the connection/)
+  assert.match((err as Error).message, /timed out after \d+ ms \(the server (closed|reset) the connection\)$/)
+  await conn.close()
+})
+
 test('a pending call keeps the process alive while it waits for a reconnect (it settles, the process does not just exit)', () => {
   // In a process with nothing else to do (the CLI while mounting), against a server that drops
   // every connection: between dials only our own timers are left. The call must still settle.
