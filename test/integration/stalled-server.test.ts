@@ -206,7 +206,7 @@ s.test(`hard: 1 GiB written through a server slowed to 48 MiB/s: daemon peak RSS
   }
 })
 
-s.test(`hard: four writers at once (4 x 128 MiB) through a server slowed to 48 MiB/s: daemon peak RSS under ${RSS_LIMIT_MIB} MiB, sha256 intact`, async (ctx) => {
+s.test(`hard: four writers at once (4 x 64 MiB) through a server slowed to 48 MiB/s: daemon peak RSS under ${RSS_LIMIT_MIB} MiB, sha256 intact`, async (ctx) => {
   // Each file is bounded by its own write-behind window; together they are bounded by the mount's
   // budget, which must keep the sum under the same target.
   const rate = 48 * MiB
@@ -214,7 +214,7 @@ s.test(`hard: four writers at once (4 x 128 MiB) through a server slowed to 48 M
   ctx.proxy.setMode({ kind: 'throttle', bytesPerSecond: rate })
   const m = await mountViaProxy(ctx, mnt, 'hard')
   const names = [0, 1, 2, 3].map((i) => `parallel-${i}.bin`)
-  const apps = names.map((n) => startNodeApp(APP, APP, ctx.writer, ['write', join(mnt, n), '128']))
+  const apps = names.map((n) => startNodeApp(APP, APP, ctx.writer, ['write', join(mnt, n), '64']))
   try {
     const t0 = Date.now()
     const done = await Promise.all(apps.map((a) => a.waitLine(/^done /, 180_000)))
@@ -222,10 +222,10 @@ s.test(`hard: four writers at once (4 x 128 MiB) through a server slowed to 48 M
     for (const [i, d] of done.entries()) assert.is(d.text, 'done ok', story(apps[i]!))
     const mem = memoryMiB(m.pid)
     assert.ok(mem.peak < RSS_LIMIT_MIB, `daemon peak RSS ${mem.peak.toFixed(0)} MiB (VmHWM), limit ${RSS_LIMIT_MIB} MiB`)
-    const want = await patternSha256(128)
+    const want = await patternSha256(64)
     for (const n of names) assert.is(await sha256File(join(ctx.exp, n)), want, `sha256 of ${n}`)
     const u = await finish(m, mnt, apps)
-    record('throttle hard 4 x 128 MiB in parallel', { seconds, mibPerSecond: 512 / seconds, peakRssMiB: mem.peak, rssAtEndMiB: mem.rss, stats: lastStats(u.stderr) })
+    record('throttle hard 4 x 64 MiB in parallel', { seconds, mibPerSecond: 256 / seconds, peakRssMiB: mem.peak, rssAtEndMiB: mem.rss, stats: lastStats(u.stderr) })
   } finally {
     await cleanUp(ctx, m, apps, names)
   }
