@@ -17,8 +17,8 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint } from '../fixtures/paths.js'
-import { callsOf, daemonStats, lastStats, mountCli, NFSPROC3_COMMIT, NFSPROC3_WRITE, requireCli, statAs, type DaemonStats, type MountedCli } from '../fixtures/mount.js'
-import { patternSha256, patternWriter, sha256File, startNodeApp, type App } from '../fixtures/app.js'
+import { callsOf, daemonStats, lastStats, mountCli, NFSPROC3_COMMIT, NFSPROC3_WRITE, requireCli, type DaemonStats, type MountedCli } from '../fixtures/mount.js'
+import { patternSha256, patternWriter, sha256File, startNodeApp, verifyPatternPrefix, type App } from '../fixtures/app.js'
 import { delay, isAlive, isMounted } from '../fixtures/proc.js'
 import { record } from '../fixtures/report.js'
 import { fixtureSuite } from '../fixtures/suite.js'
@@ -29,6 +29,8 @@ const MiB = 1024 * 1024
 /** 1 s minor timeout, one retransmission: a 2 s major timeout, so the pauses stay short. */
 const TIMEOUTS = 'timeo=10,retrans=1'
 const MAJOR_TIMEOUT_MS = 2000
+/** Written through the mount after a soft crash: it serves again. */
+const AFTER = 'after-restart.bin'
 
 interface Ctx { exp: string; g: { current: Ganesha }; writer: string; want: string }
 
@@ -43,6 +45,8 @@ const s = fixtureSuite<Ctx>('server SIGKILLed during a 1 GiB write', async (defe
 
 interface KillPoint {
   name: string
+  /** MiB the writer has written (and the server acknowledged) when the crash hits. */
+  writtenMiB: number
   /** The writer's argument that makes it pause there, and the line it prints when paused. */
   arg: string
   paused: RegExp
@@ -57,6 +61,7 @@ interface KillPoint {
 const POINTS: KillPoint[] = [
   {
     name: 'before the first COMMIT (10 MiB in)',
+    writtenMiB: 10,
     arg: '--pause-at=10',
     paused: /^paused at 10$/,
     hit: (b, n) => n.inFlight >= 1 && callsOf(n, NFSPROC3_WRITE) > callsOf(b, NFSPROC3_WRITE),
@@ -69,6 +74,7 @@ const POINTS: KillPoint[] = [
   },
   {
     name: 'between COMMITs (500 MiB in)',
+    writtenMiB: 500,
     arg: '--pause-at=500',
     paused: /^paused at 500$/,
     hit: (b, n) => n.inFlight >= 1 && callsOf(n, NFSPROC3_WRITE) > callsOf(b, NFSPROC3_WRITE),
@@ -82,6 +88,7 @@ const POINTS: KillPoint[] = [
   },
   {
     name: 'during the final fsync',
+    writtenMiB: SIZE_MIB,
     arg: '--pause-before-fsync',
     paused: /^paused before-fsync$/,
     hit: (b, n) => n.inFlight >= 1 && callsOf(n, NFSPROC3_COMMIT) > callsOf(b, NFSPROC3_COMMIT),
@@ -128,17 +135,18 @@ function restart(ctx: Ctx, crashed: Ganesha): Promise<Ganesha> {
  * the same ports) for the next test, the 1 GiB file removed. The daemon goes first: a writer
  * blocked in a hard mount's call only dies once the daemon answers or exits.
  */
-async function cleanUp(ctx: Ctx, m: MountedCli, app: App, file: string): Promise<void> {
-  const gone = app.kill()
+async function cleanUp(ctx: Ctx, m: MountedCli, apps: (App | undefined)[], file: string): Promise<void> {
+  const gone = apps.map((a) => a?.kill())
   ctx.g.current.thaw()
   await m.unmount().catch(() => undefined)
-  await gone
+  await Promise.all(gone)
   if (!isAlive(ctx.g.current.pid)) {
     const dead = ctx.g.current
     await dead.stop()
     ctx.g.current = await restart(ctx, dead)
   }
   rmSync(join(ctx.exp, file), { force: true })
+  rmSync(join(ctx.exp, AFTER), { force: true })
 }
 
 /**
@@ -219,7 +227,7 @@ s.test('hard: three SIGKILLs in one 1 GiB write (10 MiB in, 500 MiB in, during t
       end: { reconnects: end.reconnects, majorTimeouts: end.majorTimeouts, rewrittenChunks: end.rewrittenChunks, retransmits: end.retransmits },
     })
   } finally {
-    await cleanUp(ctx, m, app, file)
+    await cleanUp(ctx, m, [app], file)
   }
 })
 
@@ -230,9 +238,11 @@ for (const point of POINTS) {
     const file = 'soft.bin'
     const m = await mountCli(nfsSource(ctx.exp), mnt, ['-o', `uid=1234,gid=1234,${portOptions(g.current)},${TIMEOUTS},soft,stats`])
     const app = startNodeApp(APP, APP, ctx.writer, ['write', join(mnt, file), String(SIZE_MIB), point.arg])
+    let after: App | undefined
     const t0 = Date.now()
     try {
       const crashed = g.current
+      const logFrom = m.stderr().length
       const { atKill, goAt } = await crashAt(g, m, app, point)
       point.check(atKill)
       // The server stays away until the writer has finished, however that went.
@@ -251,24 +261,34 @@ for (const point of POINTS) {
       const errorAfter = first.at - goAt
       // One call's major timeout (not before: the timeout is the contract), plus slack for a loaded machine.
       assert.ok(errorAfter >= MAJOR_TIMEOUT_MS - 100 && errorAfter < 4 * MAJOR_TIMEOUT_MS + 5000, `the first error came ${errorAfter} ms after the call`)
+      await m.stderrLine(/^mapnfs: server 127\.0\.0\.1 not responding, timed out$/, logFrom)
       g.current = await restart(ctx, crashed)
+      // What COMMITs had made durable before the crash is intact: everything the server had
+      // acknowledged (the writer is sequential) except what was still uncommitted at the kill.
+      const committed = point.writtenMiB * MiB - atKill.uncommittedBytes
+      await verifyPatternPrefix(join(ctx.exp, file), committed)
       // The daemon lived through it and serves again, on a fresh connection.
       assert.ok(isAlive(m.pid), 'mapnfs died')
-      const size = Number(await statAs(APP, APP, join(mnt, file), '%s'))
-      assert.ok(size > 0 && size <= SIZE_MIB * MiB, `size ${size}`)
+      after = startNodeApp(APP, APP, ctx.writer, ['write', join(mnt, AFTER), '8'])
+      const afterDone = await after.waitLine(/^done /, 60_000)
+      await after.exited
+      assert.is(afterDone.text, 'done ok', story(after))
+      assert.is(await sha256File(join(ctx.exp, AFTER)), await patternSha256(8), 'sha256 of a file written after the restart')
       const u = await m.unmount()
       assert.is(u.code, 0, u.stderr)
       const end = lastStats(u.stderr)
       assert.ok(end.reconnects >= 1, `reconnects ${end.reconnects}`)
       assert.not.match(u.stderr, /unexpected error|\n\s+at /, 'stack trace or unexpected error in the daemon output')
       assertNothingLeft(m, app, mnt)
+      assert.not.ok(isAlive(after.pid), 'the second writer still running')
       record(`crash soft ${point.name}`, {
         atKill: { commits: callsOf(atKill, NFSPROC3_COMMIT), writes: callsOf(atKill, NFSPROC3_WRITE), inFlight: atKill.inFlight, uncommittedMiB: atKill.uncommittedBytes / MiB },
         errors: errors.map((l) => `${l.text} (+${l.at - goAt} ms after the call)`),
+        committedPrefixMiB: committed / MiB,
         totalMs: Date.now() - t0,
       })
     } finally {
-      await cleanUp(ctx, m, app, file)
+      await cleanUp(ctx, m, [app, after], file)
     }
   })
 }
