@@ -4,6 +4,8 @@
 import { constants as fsc, readFileSync } from 'node:fs'
 import { access, realpath, stat } from 'node:fs/promises'
 import { XdrCodec } from '../xdr/codec.js'
+import { XdrDecodeError } from '../xdr/errors.js'
+import { RpcTimeoutError } from '../rpc/errors.js'
 import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/constants.js'
 import { getport } from '../proto/portmap/client.js'
 import { mnt, umnt } from '../proto/mount/client.js'
@@ -81,30 +83,36 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
   const signals = new StopSignals()
   try {
     const pmap = { ...rpc, port: PMAP_PORT }
-    const nfsPort = o.nfsPort ?? o.source.port ?? await getport(codec, pmap, NFS_PROG, NFS_V3)
-    const mountPort = o.mountPort ?? o.source.mountPort ?? await getport(codec, pmap, MOUNT_PROG, MOUNT_V3)
+    const host = o.source.host
+    const nfsPort = o.nfsPort ?? o.source.port ?? await said(`portmapper ${host} port ${PMAP_PORT}`, 'GETPORT', () => getport(codec, pmap, NFS_PROG, NFS_V3))
+    const mountPort = o.mountPort ?? o.source.mountPort ?? await said(`portmapper ${host} port ${PMAP_PORT}`, 'GETPORT', () => getport(codec, pmap, MOUNT_PROG, MOUNT_V3))
     const mountConn = { ...rpc, port: mountPort, reservedPort, maxRecord: 64 * 1024, reconnect: false }
     const mountCred = identity.mountCredential().auth
-    const rootFh = await mnt(codec, mountConn, mountCred, o.source.export)
+    const rootFh = await said(`MOUNT server ${host} port ${mountPort}`, 'MNT', () => mnt(codec, mountConn, mountCred, o.source.export))
     cleanups.push(() => umnt(codec, { ...mountConn, timeoutMs: Math.min(timeoutMs, UMNT_TIMEOUT_MS), retrans: 0 }, mountCred, o.source.export))
 
-    // Soft until the mount serves: a server that stops answering now fails the mount.
+    // Soft until the mount serves: a server that stops answering now fails the mount, and that
+    // failure is the one line said about it (the status lines start once the mount serves).
+    let serving = false
     const engine: Engine = await InlineEngine.open({
       ...rpc,
       port: nfsPort,
       reservedPort,
       maxRecord: MAX_IO + RECORD_HEADROOM,
       reconnect: true,
-      onServerStatus: (up) => log(up ? `server ${o.source.host} OK` : `server ${o.source.host} not responding, ${o.hard ? 'still trying' : 'timed out'}`),
+      onServerStatus: (up) => {
+        if (serving) log(up ? `server ${host} OK` : `server ${host} not responding, ${o.hard ? 'still trying' : 'timed out'}`)
+      },
     }, codec)
     cleanups.push(() => engine.close())
 
     const raw = identity.rawMountCredential()
-    const info = await engine.fsinfo(raw, rootFh)
+    const nfsServer = `NFS server ${host} port ${nfsPort}`
+    const info = await said(nfsServer, 'FSINFO', () => engine.fsinfo(raw, rootFh))
     // Servers advertise anything from 8 KiB to 4 GiB: clamp instead of trusting or failing.
     const rsize = clampIo(info.rtmax)
     const wsize = clampIo(info.wtmax)
-    const rootAttr = (await engine.getattr(raw, rootFh)).attr!
+    const rootAttr = (await said(nfsServer, 'GETATTR', () => engine.getattr(raw, rootFh))).attr!
     if (config.kind === 'mapped') checkRootReadable(rootAttr, config.uid, config.gid)
 
     const fs = new NfsFilesystem(engine, identity, rootFh, {
@@ -141,7 +149,11 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     await waitReady(mountpoint)
     if (signals.received) throw new MountFailure('interrupted before the mount was ready')
     engine.setHard(o.hard)
+    serving = true
 
+    const printStats = (): void => log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
+    // With `stats`, SIGUSR2 prints the same line while serving (what a call counts at a given moment).
+    if (o.stats) process.on('SIGUSR2', printStats)
     const done = new Promise<number>((resolve) => {
       let stopping = false
       const stop = async (why: string): Promise<void> => {
@@ -150,7 +162,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
         clearInterval(watch)
         if (why !== 'gone') await unmountFuse()
         await commitBeforeExit(fs, engine, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
-        if (o.stats) log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
+        if (o.stats) printStats()
         await undo()
         signals.dispose()
         resolve(0)
@@ -170,6 +182,23 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
   } catch (err) {
     await undo()
     signals.dispose()
+    throw err
+  }
+}
+
+/**
+ * Runs one of the mount's own calls to SERVER (e.g. "NFS server HOST port N"); a server that did
+ * not answer PROC in time or answered bytes that are not a reply fails the mount with a line
+ * saying which server, which call and what happened. Other errors pass unchanged.
+ */
+async function said<T>(server: string, proc: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    if (err instanceof RpcTimeoutError) {
+      throw new MountFailure(`${server} did not answer ${proc} within ${(err.ms / 1000).toFixed(1)} s${err.lastDrop !== undefined ? ` (${err.lastDrop})` : ''}`)
+    }
+    if (err instanceof XdrDecodeError) throw new MountFailure(`${server} answered ${proc} with something that is not a valid reply (${err.message})`)
     throw err
   }
 }

@@ -318,9 +318,10 @@ Transport:
   timeo=N          Tenths of a second before an unanswered call is sent again (default ${DEFAULTS.timeo}).
   retrans=N        Retransmissions before a major timeout (default ${DEFAULTS.retrans}): 20 s by default.
                    Dropped connections are reopened and the calls in flight resent.
-  stats            On exit, print "mapnfs: stats {json}" on stderr: calls, replies, byProc (calls per
-                   NFS procedure number), maxInFlight (most RPCs in flight at once),
-                   retransmits, reconnects, majorTimeouts (hard calls that waited a whole
-                   timeo x (retrans + 1) and started over), rewrittenChunks (data written again
-                   after a server restart), staleRetries, uncommittedBytes, rsize, wsize.
+  stats            On exit, and on SIGUSR2 while mounted, print "mapnfs: stats {json}" on
+                   stderr: calls, replies, byProc (calls per NFS procedure number), inFlight
+                   (RPCs waiting for a reply now), maxInFlight (most RPCs in flight at once),
+                   retransmits, reconnects, majorTimeouts (calls that waited a whole
+                   timeo x (retrans + 1)), rewrittenChunks (data written again after a server
+                   restart), staleRetries, uncommittedBytes, rsize, wsize.
 `

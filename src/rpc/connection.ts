@@ -16,12 +16,14 @@
 // (NFSv3 servers keep a duplicate request cache for non-idempotent calls).
 //
 // Soft and hard (nfs(5)): a soft call fails with RpcTimeoutError at its major timeout
-// (timeoutMs x (retrans + 1)); a hard call never fails for want of an answer. At each major
-// timeout it starts over on a fresh connection (a peer that accepts but stopped answering, or a
-// stuck proxy, is only noticed that way) and onServerStatus(false) says the server is not
-// responding; the first reply after that says onServerStatus(true). Only close() ends hard
-// calls. A retransmission is written only when the socket has handed everything before it to
-// the kernel, so a silent peer costs at most one queued copy of each call, never one per tick.
+// (timeoutMs x (retrans + 1)); a hard call never fails for want of an answer and starts over.
+// Either way, a major timeout on a connection that brought no reply for that long replaces it
+// with a fresh one (a peer that accepts but stopped answering, a stuck proxy, a connection lost
+// in the network are only noticed that way: otherwise every later call would meet the same
+// silence), and onServerStatus(false) says the server is not responding; the first reply after
+// that says onServerStatus(true). Only close() ends hard calls. A retransmission is written only
+// when the socket has handed everything before it to the kernel, so a silent peer costs at most
+// one queued copy of each call, never one per tick.
 
 import * as net from 'node:net'
 import { RecordReader } from './record.js'
@@ -50,12 +52,17 @@ export interface RpcConnectionStats {
   calls: number
   /** Replies matched to a call (a reply to a retransmitted call counts once). */
   replies: number
+  /** Calls waiting for a reply at the time of the snapshot. */
+  inFlight: number
   /** Calls per procedure number (of any program on this connection). */
   byProc: Record<number, number>
   maxInFlight: number
   retransmits: number
   reconnects: number
-  /** Major timeouts of hard calls: each one started the call over on a fresh connection. */
+  /**
+   * Ticks on which a call reached its major timeout (soft: it failed; hard: it started over);
+   * the connection was replaced if it had been silent for as long.
+   */
   majorTimeouts: number
 }
 
@@ -97,13 +104,21 @@ export class RpcConnection {
   #silent = false
   /** When the current socket last delivered a reply (or was attached). */
   #lastReplyAt = 0
-  #stats: RpcConnectionStats = { calls: 0, replies: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
+  /** Why the last connection was lost since the last reply (for the timeout error), or null. */
+  #lastDrop: string | null = null
+  /** The socket #onMajorTimeout destroyed for its silence (its close is ours, not the server's). */
+  #silentDestroyed: net.Socket | null = null
+  #stats: Omit<RpcConnectionStats, 'inFlight'> = { calls: 0, replies: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
     this.#opts = opts
     this.#hard = opts.hard ?? false
     this.#xid = (Math.random() * 0x7fffffff) >>> 0
     this.#tick = setInterval(() => this.#onTick(), TICK_MS)
+    // Ref'd only while calls are pending (see #track): an idle connection never holds the
+    // process open, a waiting call always does. Between two dials to a server that drops every
+    // connection there is no socket, and the backoff timer is unref'd: without this a process
+    // with nothing else to do (the CLI while mounting) would exit 0 with the call unsettled.
     this.#tick.unref()
   }
 
@@ -147,7 +162,7 @@ export class RpcConnection {
   }
 
   stats(): RpcConnectionStats {
-    return { ...this.#stats, byProc: { ...this.#stats.byProc } }
+    return { ...this.#stats, inFlight: this.#pending.size, byProc: { ...this.#stats.byProc } }
   }
 
   /**
@@ -162,6 +177,7 @@ export class RpcConnection {
       const now = Date.now()
       const p: Pending = { xid, prog, proc, record, resolve, reject, started: now, deadline: now + this.#opts.timeoutMs, tries: 0, sent: false }
       this.#pending.set(xid, p)
+      this.#track()
       this.#stats.calls++
       this.#stats.byProc[proc] = (this.#stats.byProc[proc] ?? 0) + 1
       if (this.#pending.size > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#pending.size
@@ -205,7 +221,10 @@ export class RpcConnection {
   #ensureConnected(): void {
     if (this.#closed || this.#connecting || this.#reconnectTimer) return
     if (this.#socket !== null) return
-    this.#connect().catch(() => this.#scheduleReconnect())
+    this.#connect().catch((err: Error) => {
+      this.#lastDrop = err.message
+      this.#scheduleReconnect()
+    })
   }
 
   #scheduleReconnect(): void {
@@ -261,18 +280,25 @@ export class RpcConnection {
     sock.setNoDelay(true)
     sock.setKeepAlive(true, 30_000)
     const reader = new RecordReader(this.#opts.maxRecord, (msg) => this.#onReply(msg))
+    let dropped: string | null = null
     sock.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk)
-      } catch {
+      } catch (err) {
         // An oversized or corrupt record: the stream position is lost, so drop the
         // connection; pending calls are resent on a fresh one.
+        dropped = (err as Error).message
         sock.destroy()
       }
     })
-    sock.on('error', () => { /* 'close' follows and handles it */ })
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      dropped ??= err.code === 'ECONNRESET' ? 'the server reset the connection' : `connection error ${err.code ?? err.message}`
+    })
     sock.on('close', () => {
       if (this.#socket !== sock) return
+      // A connection we dropped for its silence says nothing the timeout does not.
+      if (sock !== this.#silentDestroyed) this.#lastDrop = dropped ?? 'the server closed the connection'
+      this.#silentDestroyed = null
       this.#socket = null
       for (const p of this.#pending.values()) p.sent = false
       if (this.#closed) return
@@ -280,6 +306,7 @@ export class RpcConnection {
         const err = new RpcClosedError()
         for (const p of this.#pending.values()) p.reject(err)
         this.#pending.clear()
+        this.#track()
         return
       }
       this.#stats.reconnects++
@@ -298,13 +325,21 @@ export class RpcConnection {
     if (p === undefined) return
     this.#pending.delete(xid)
     this.#stats.replies++
+    this.#track()
     this.#lastReplyAt = Date.now()
+    this.#lastDrop = null
     this.#backoff = RECONNECT_MIN_MS
     if (this.#silent) {
       this.#silent = false
       this.#opts.onServerStatus?.(true)
     }
     p.resolve(msg)
+  }
+
+  /** Holds the event loop open exactly while calls are pending. */
+  #track(): void {
+    if (this.#pending.size === 0) this.#tick.unref()
+    else if (!this.#tick.hasRef()) this.#tick.ref()
   }
 
   #onTick(): void {
@@ -315,15 +350,17 @@ export class RpcConnection {
     for (const p of this.#pending.values()) {
       if (p.deadline > now) continue
       if (p.tries >= retrans) {
+        // The connection itself is judged below, after the calls.
+        majorTimeout = true
         if (!this.#hard) {
           this.#pending.delete(p.xid)
-          p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started))
+          this.#track()
+          p.reject(new RpcTimeoutError(p.prog, p.proc, now - p.started, this.#lastDrop ?? undefined))
           continue
         }
-        // Hard: start this call's retries over; the connection itself is judged below.
+        // Hard: start this call's retries over.
         p.tries = 0
         p.deadline = now + timeoutMs
-        majorTimeout = true
         continue
       }
       p.tries++
@@ -338,7 +375,7 @@ export class RpcConnection {
     if (this.#socket === null) this.#ensureConnected()
   }
 
-  /** A hard call went unanswered for a whole major timeout. */
+  /** A call went unanswered for a whole major timeout (soft: it has just failed; hard: it starts over). */
   #onMajorTimeout(now: number): void {
     this.#stats.majorTimeouts++
     if (!this.#silent) {
@@ -349,7 +386,10 @@ export class RpcConnection {
     // (done above) is enough. Silence for a whole major timeout: try a fresh connection.
     const major = this.#opts.timeoutMs * (this.#opts.retrans + 1)
     const sock = this.#socket
-    if (sock !== null && now - this.#lastReplyAt >= major) sock.destroy()
+    if (sock !== null && now - this.#lastReplyAt >= major) {
+      this.#silentDestroyed = sock
+      sock.destroy()
+    }
   }
 }
 

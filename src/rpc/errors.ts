@@ -13,12 +13,16 @@ export abstract class RpcError extends Error {
   abstract readonly errno: number
 }
 
-/** No reply within timeo x (retrans + 1): the soft-mount outcome. */
+/**
+ * No reply within timeo x (retrans + 1): the soft-mount outcome. `lastDrop` says why the
+ * connection was last lost while the call waited (the server closed it, a record that could not
+ * be read), when it was.
+ */
 export class RpcTimeoutError extends RpcError {
   readonly code = 'ERR_RPC_TIMEOUT'
   readonly errno = ETIMEDOUT
-  constructor(readonly prog: number, readonly proc: number, ms: number) {
-    super(`RPC call (program ${prog}, procedure ${proc}) timed out after ${ms} ms`)
+  constructor(readonly prog: number, readonly proc: number, readonly ms: number, readonly lastDrop?: string) {
+    super(`RPC call (program ${prog}, procedure ${proc}) timed out after ${ms} ms${lastDrop !== undefined ? ` (${lastDrop})` : ''}`)
     this.name = 'RpcTimeoutError'
   }
 }

@@ -4,6 +4,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as net from 'node:net'
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { RpcConnection, RpcTimeoutError, RpcClosedError, RecordReader } from '../../../src/rpc/index.js'
 
 type Handler = (xid: number, body: Buffer, sock: net.Socket, n: number) => void
@@ -200,6 +203,100 @@ test('a server that drops every connection at once is redialled with backoff, no
   assert.ok(accepted >= 3 && accepted <= 12, `${accepted} connections in 3 s`)
   await conn.close()
   assert.instance(await pending, RpcClosedError)
+})
+
+test('soft: a major timeout says the server is not responding (once), the next reply says it is back', async () => {
+  let answer = false
+  const p = await peer((xid, _b, sock) => { if (answer) sock.write(record(xid, Buffer.from('ok'))) })
+  const status: boolean[] = []
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 1, onServerStatus: (up) => status.push(up) }))
+  for (let i = 0; i < 2; i++) {
+    const xid = conn.nextXid()
+    assert.instance(await conn.call(xid, 100003, 1, record(xid, Buffer.from('x'))).catch((e: unknown) => e), RpcTimeoutError)
+  }
+  assert.equal(status, [false], 'not-responding reported once for two timeouts in a row')
+  assert.is(conn.stats().majorTimeouts, 2)
+  answer = true
+  const xid = conn.nextXid()
+  await conn.call(xid, 100003, 1, record(xid, Buffer.from('x')))
+  assert.equal(status, [false, true])
+  await conn.close()
+  await p.close()
+})
+
+test('soft: a connection silent for a whole major timeout is replaced, so the next call can succeed on a fresh one', async () => {
+  // The first connection is lost somewhere in the network: it stays open and nothing comes back.
+  // The server itself is fine: later connections are answered.
+  let first: net.Socket | undefined
+  const p = await peer((xid, _b, sock) => {
+    first ??= sock
+    if (sock !== first) sock.write(record(xid, Buffer.from('fresh')))
+  })
+  const conn = await open(opts(p.port, { timeoutMs: 100, retrans: 1 }))
+  const x1 = conn.nextXid()
+  assert.instance(await conn.call(x1, 100003, 1, record(x1, Buffer.from('x'))).catch((e: unknown) => e), RpcTimeoutError)
+  const x2 = conn.nextXid()
+  const msg = await conn.call(x2, 100003, 1, record(x2, Buffer.from('x')))
+  assert.is(msg.subarray(4).toString(), 'fresh')
+  assert.is(conn.stats().reconnects, 1)
+  await conn.close()
+  await p.close()
+})
+
+test('soft: a connection that still answers other calls is kept when one call times out', async () => {
+  const conns = new Set<net.Socket>()
+  const p = await peer((xid, body, sock) => {
+    conns.add(sock)
+    if (body.toString() !== 'lost') sock.write(record(xid, Buffer.from('ok')))
+  })
+  const conn = await open(opts(p.port, { timeoutMs: 200, retrans: 1 }))
+  const lost = conn.nextXid()
+  const failed = conn.call(lost, 100003, 1, record(lost, Buffer.from('lost'))).catch((e: unknown) => e)
+  // Replies to other calls keep arriving during the lost call's whole major timeout.
+  const t0 = Date.now()
+  while (Date.now() - t0 < 500) {
+    const xid = conn.nextXid()
+    await conn.call(xid, 100003, 1, record(xid, Buffer.from('q')))
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.instance(await failed, RpcTimeoutError)
+  assert.is(conns.size, 1, 'a connection that answers was replaced')
+  assert.is(conn.stats().reconnects, 0)
+  await conn.close()
+  await p.close()
+})
+
+test('soft: the timeout error says why the connection was lost while the call waited', async () => {
+  const server = net.createServer((sock) => sock.destroy())
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const port = (server.address() as net.AddressInfo).port
+  opened.push(() => new Promise<void>((r) => server.close(() => r())))
+  const conn = await open(opts(port, { timeoutMs: 100, retrans: 1 }))
+  const xid = conn.nextXid()
+  const err = await conn.call(xid, 100003, 19, record(xid, Buffer.from('x'))).catch((e: unknown) => e)
+  assert.instance(err, RpcTimeoutError)
+  assert.match((err as RpcTimeoutError).lastDrop ?? '', /the server (closed|reset) the connection/)
+  assert.match((err as Error).message, /timed out after \d+ ms \(the server (closed|reset) the connection\)$/)
+  await conn.close()
+})
+
+test('a pending call keeps the process alive while it waits for a reconnect (it settles, the process does not just exit)', () => {
+  // In a process with nothing else to do (the CLI while mounting), against a server that drops
+  // every connection: between dials only our own timers are left. The call must still settle.
+  const connection = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'rpc', 'index.ts')
+  const script = `
+    import * as net from 'node:net'
+    import { RpcConnection } from ${JSON.stringify(connection)}
+    const server = net.createServer((s) => s.destroy())
+    server.listen(0, '127.0.0.1', async () => {
+      server.unref()
+      const conn = await RpcConnection.open({ host: '127.0.0.1', port: server.address().port, reservedPort: false, timeoutMs: 100, retrans: 1, maxRecord: 4096, reconnect: true })
+      const rec = Buffer.alloc(8); rec.writeUInt32BE(0x80000004, 0); rec.writeUInt32BE(1, 4)
+      conn.call(1, 100003, 19, rec).then(() => console.log('settled: reply'), (e) => console.log('settled: ' + e.name))
+    })
+    process.on('exit', (code) => console.log('exit ' + code))`
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })
+  assert.is(r.stdout.trim(), 'settled: RpcTimeoutError\nexit 0', `stdout: ${r.stdout}\nstderr: ${r.stderr}`)
 })
 
 test('connecting to a closed port fails fast', async () => {
