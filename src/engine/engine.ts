@@ -14,6 +14,11 @@ export type Nfs3Ops = Pick<Nfs3Client,
  * hard, once the server answers or close() is called.
  */
 export interface Engine extends Nfs3Ops {
+  /**
+   * A buffer for WRITE data that this engine can send without another copy (a pooled engine's
+   * workers share its memory). The caller fills it and may keep it until the data is committed.
+   */
+  allocWriteBuffer(length: number): Buffer
   /** Soft (calls fail at their major timeout) or hard (calls retry until answered or close()). */
   setHard(on: boolean): void
   /** Transport counters summed over the engine's connections. */

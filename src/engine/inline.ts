@@ -10,6 +10,11 @@ export class InlineEngine extends Nfs3Client implements Engine {
     return new InlineEngine(conn, codec)
   }
 
+  allocWriteBuffer(length: number): Buffer {
+    // Not from Buffer's shared pool: a kept chunk must not pin a pool slab other data shares.
+    return Buffer.allocUnsafeSlow(length)
+  }
+
   setHard(on: boolean): void {
     this.connection.setHard(on)
   }

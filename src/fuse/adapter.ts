@@ -1,11 +1,11 @@
 // The only module that imports fuse-native. It turns libfuse callbacks into calls on
-// NfsFilesystem and back: reads the caller (uid, gid, pid) of each request, negates errno for
+// FuseOperations and back: reads the caller (uid, gid, pid) of each request, negates errno for
 // the binding, copies write data out of the FUSE buffer, and owns mount and unmount.
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type { Caller } from '../identity/index.js'
 import { toErrno } from './errno.js'
-import type { NfsFilesystem, TimeArg } from './filesystem.js'
+import type { FuseOperations, TimeArg } from './operations.js'
 import { toStatArray, type FuseStat } from './stat.js'
 import { clampNfsTime3 } from './time.js'
 
@@ -112,7 +112,7 @@ export class FuseMount {
   readonly #fuse: FuseInstance
   readonly #mountpoint: string
 
-  constructor(mountpoint: string, fs: NfsFilesystem, opts: FuseMountOptions) {
+  constructor(mountpoint: string, fs: FuseOperations, opts: FuseMountOptions) {
     this.#mountpoint = mountpoint
     this.#fuse = new MapnfsFuse(mountpoint, buildOps(fs, opts.log), {
       allowOther: true,
@@ -137,7 +137,7 @@ export class FuseMount {
   }
 }
 
-function buildOps(fs: NfsFilesystem, log: (line: string) => void): Record<string, unknown> {
+function buildOps(fs: FuseOperations, log: (line: string) => void): Record<string, unknown> {
   const ctx = new Uint32Array(3)
   const caller = (): Caller => {
     binding.fuse_native_caller!(ctx)
@@ -179,9 +179,8 @@ function buildOps(fs: NfsFilesystem, log: (line: string) => void): Record<string
     },
     write: (_path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
       try {
-        // The FUSE buffer is only ours until cb(); the data may be needed again for a resend.
-        const data = Buffer.from(buf.subarray(0, len))
-        fs.write(fd, data, pos).then((n) => cb(n), (err) => cb(-toErrno(err, log)))
+        // The FUSE buffer is only ours until cb(): write() copies what it keeps (FuseOperations).
+        fs.write(fd, buf.subarray(0, len), pos).then((n) => cb(n), (err) => cb(-toErrno(err, log)))
       } catch (err) {
         cb(-toErrno(err, log))
       }

@@ -11,10 +11,11 @@ import type { CallCredential } from '../proto/nfs3/index.js'
 import {
   ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, NFS3ERR_BAD_COOKIE,
 } from '../xdr/constants.js'
-import type { Fattr3, NfsTime3, Sattr3 } from '../xdr/types.js'
+import type { Fattr3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, ESTALE, FsError } from './errno.js'
 import { OpenFile, WriteBudget } from './open-file.js'
+import type { FuseOperations, FuseStatfs, TimeArg } from './operations.js'
 import { PathCache } from './path-cache.js'
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, toFuseStat, type FuseStat } from './stat.js'
 
@@ -30,7 +31,6 @@ export interface FilesystemOptions {
   log: (line: string) => void
 }
 
-export type TimeArg = NfsTime3 | 'now' | 'omit'
 
 export interface FilesystemStats {
   /** Written chunks a COMMIT found lost (verifier changed: server restart) and wrote again. */
@@ -41,19 +41,6 @@ export interface FilesystemStats {
   uncommittedBytes?: number
 }
 
-export interface FuseStatfs {
-  bsize: number
-  frsize: number
-  blocks: number
-  bfree: number
-  bavail: number
-  files: number
-  ffree: number
-  favail: number
-  fsid: number
-  flag: number
-  namemax: number
-}
 
 const O_ACCMODE = 3
 const O_WRONLY = 1
@@ -65,7 +52,7 @@ const READDIR_DIRCOUNT = 16 * 1024
 const READDIR_MAXCOUNT = 64 * 1024
 const FD_MAX = 0xffffffff
 
-export class NfsFilesystem {
+export class NfsFilesystem implements FuseOperations {
   readonly #engine: Engine
   readonly #identity: IdentityMap
   readonly #root: Buffer
@@ -520,10 +507,13 @@ export class NfsFilesystem {
     return this.#file(fd).read(this.#engine, this.#opts.rsize, into, length, offset)
   }
 
-  /** `data` must be owned by the caller (copied out of the FUSE buffer): it may be kept until COMMIT. */
   write(fd: number, data: Buffer, offset: number): Promise<number> {
     this.#writable()
-    return this.#file(fd).write(this.#engine, this.#opts.wsize, data, offset)
+    // `data` is the kernel's buffer, ours only until we answer; the chunks may be needed again
+    // for a rewrite after a server restart, so they are kept as a copy.
+    const own = this.#engine.allocWriteBuffer(data.length)
+    data.copy(own)
+    return this.#file(fd).write(this.#engine, this.#opts.wsize, own, offset)
   }
 
   flush(fd: number): Promise<void> {

@@ -2,4 +2,5 @@
 // the identity of each request's caller. adapter.ts alone touches fuse-native.
 export { FuseMount, patchedBindingAvailable, type FuseMountOptions } from './adapter.js'
 export { NfsFilesystem, type FilesystemOptions } from './filesystem.js'
+export type { FuseOperations, FuseStatfs, TimeArg } from './operations.js'
 export { toErrno, FsError } from './errno.js'
