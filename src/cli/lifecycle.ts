@@ -30,6 +30,13 @@ const MIN_IO = 4096
 /** Headroom over rsize for RPC/NFS headers and attributes in a reply record. */
 const RECORD_HEADROOM = 64 * 1024
 const CACHE_SECONDS = 3
+/**
+ * Caching off: how long attributes from a reply still answer requests for the same path. One
+ * stat(2) makes libfuse ask up to five times within a millisecond or two (LOOKUP of each component,
+ * the kernel's permission checks, the GETATTR); 20 ms covers them and a tight loop's directory
+ * walks, while a change made by another client still shows 20 ms later at most.
+ */
+const ATTR_REUSE_MS = 20
 const READY_TIMEOUT_MS = 15_000
 const WATCH_INTERVAL_MS = 1000
 /**
@@ -120,6 +127,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
       wsize,
       readonly: o.readonly,
       dentryTtlMs: o.cache ? CACHE_SECONDS * 1000 : 1000,
+      attrMaxAgeMs: o.cache ? CACHE_SECONDS * 1000 : ATTR_REUSE_MS,
       log,
     })
     const fuse = new FuseMount(mountpoint, fs, {

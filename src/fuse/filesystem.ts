@@ -1,22 +1,24 @@
 // The filesystem behind the FUSE mount, in FUSE's terms (paths, fds, errno) but without
 // fuse-native: adapter.ts is the only module that sees the binding.
 //
-// Paths resolve to NFS handles through the PathCache; the final component of a path is
-// looked up afresh whenever attributes matter, so "no caching" really shows the server's
-// state (a LOOKUP returns the attributes and costs the same as a GETATTR). A handle the
-// server calls stale is dropped and the path resolved once more before ESTALE is reported.
+// Paths resolve to NFS handles through the PathCache; the final component of a path is looked
+// up afresh whenever attributes matter, unless a reply gave its attributes less than
+// `attrMaxAgeMs` ago (AttrCache: the several requests libfuse makes of one path in one syscall
+// share one RPC), so "no caching" still shows the server's state within milliseconds. A handle
+// the server calls stale is dropped and the path resolved once more before ESTALE is reported.
 import type { Engine } from '../engine/index.js'
 import type { Caller, IdentityMap } from '../identity/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
 import {
   ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, NFS3ERR_BAD_COOKIE,
 } from '../xdr/constants.js'
-import type { Fattr3, Sattr3 } from '../xdr/types.js'
+import type { CreateRes, Fattr3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, ESTALE, FsError } from './errno.js'
 import { OpenFile, WriteBudget } from './open-file.js'
 import type { FuseOperations, FuseStatfs, TimeArg } from './operations.js'
 import { PathCache } from './path-cache.js'
+import { AttrCache } from './attr-cache.js'
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, toFuseStat, type FuseStat } from './stat.js'
 
 export interface FilesystemOptions {
@@ -28,6 +30,8 @@ export interface FilesystemOptions {
   readonly: boolean
   /** How long a resolved directory handle is trusted without a new LOOKUP. */
   dentryTtlMs: number
+  /** How long attributes from a reply answer later requests for the same path (AttrCache). */
+  attrMaxAgeMs: number
   log: (line: string) => void
 }
 
@@ -58,6 +62,7 @@ export class NfsFilesystem implements FuseOperations {
   readonly #root: Buffer
   readonly #opts: FilesystemOptions
   readonly #paths: PathCache
+  readonly #attrs: AttrCache
   readonly #files = new Map<number, OpenFile>()
   // Path of each open file (kept current across renames), and the latest open file per path.
   readonly #filePaths = new Map<OpenFile, string>()
@@ -75,6 +80,7 @@ export class NfsFilesystem implements FuseOperations {
     this.#root = root
     this.#opts = opts
     this.#paths = new PathCache(opts.dentryTtlMs)
+    this.#attrs = new AttrCache(opts.attrMaxAgeMs)
   }
 
   stats(): FilesystemStats {
@@ -96,10 +102,14 @@ export class NfsFilesystem implements FuseOperations {
     return fh
   }
 
-  /** Fresh LOOKUP of the last component: handle and current attributes. */
+  /** Handle and current attributes of `path`: a LOOKUP of the last component, unless a reply gave them moments ago. */
   async #lookup(cred: CallCredential, path: string): Promise<{ fh: Buffer; attr: Fattr3 }> {
+    const hit = this.#attrs.get(cred, path)
+    if (hit) return hit
+    const since = this.#attrs.generation()
     if (path === '/') {
       const r = await this.#engine.getattr(cred, this.#root)
+      this.#attrs.set(cred, path, this.#root, r.attr!, since)
       return { fh: this.#root, attr: r.attr! }
     }
     const [parent, name] = split(path)
@@ -108,7 +118,16 @@ export class NfsFilesystem implements FuseOperations {
     const fh = r.fh!
     const attr = r.attr ?? (await this.#engine.getattr(cred, fh)).attr!
     this.#paths.set(path, fh)
+    this.#attrs.set(cred, path, fh, attr, since)
+    // The directory's own attributes ride along: the kernel's permission check on it is next.
+    if (r.dirAttr) this.#attrs.set(cred, parent, dir, r.dirAttr, since)
     return { fh, attr }
+  }
+
+  /** After a change in directory `parent`: its new attributes from the reply, or none. */
+  #dirChanged(cred: CallCredential, parent: string, dir: Buffer, after: Fattr3 | undefined): void {
+    this.#attrs.forget(parent)
+    if (after) this.#attrs.set(cred, parent, dir, after)
   }
 
   /** Runs `op`, and once more after dropping cached handles if the server says one is stale. */
@@ -119,6 +138,7 @@ export class NfsFilesystem implements FuseOperations {
       if ((err as { errno?: number }).errno !== ESTALE) throw err
       this.#counters.staleRetries++
       this.#paths.clear()
+      this.#attrs.clear()
       return op()
     }
   }
@@ -131,11 +151,6 @@ export class NfsFilesystem implements FuseOperations {
     const f = this.#files.get(fd)
     if (!f) throw new FsError(EBADF, `unknown file handle ${fd}`)
     return f
-  }
-
-  /** The handle of an open file at `path`: the file stays the one opened, like an inode would. */
-  #openHandle(path: string): Buffer | undefined {
-    return this.#openPaths.get(path)?.fh
   }
 
   #addFile(f: OpenFile, path: string): number {
@@ -154,8 +169,8 @@ export class NfsFilesystem implements FuseOperations {
     const cred = await this.#cred(caller)
     // An open file is asked by its handle: fstat() arrives here by path (libfuse 2), and the
     // name may meanwhile have been removed or replaced on the server. A vanished handle is ESTALE.
-    const open = this.#openHandle(path)
-    if (open) return toFuseStat((await this.#engine.getattr(cred, open)).attr!)
+    const open = this.#openPaths.get(path)
+    if (open) return toFuseStat(await this.#openAttr(cred, open, path))
     return this.#retryStale(async () => toFuseStat((await this.#lookup(cred, path)).attr))
   }
 
@@ -165,8 +180,25 @@ export class NfsFilesystem implements FuseOperations {
    */
   async fgetattr(caller: Caller, fd: number): Promise<FuseStat> {
     const f = this.#file(fd)
-    const r = await this.#engine.getattr(await this.#cred(caller), f.fh)
-    return toFuseStat(r.attr!)
+    // fstat(fd) is a question about this very file: always the server's answer.
+    return toFuseStat(await this.#openAttr(await this.#cred(caller), f, this.#filePaths.get(f), false))
+  }
+
+  async #openAttr(cred: CallCredential, f: OpenFile, path: string | undefined, reuse = true): Promise<Fattr3> {
+    const hit = reuse && path !== undefined ? this.#attrs.get(cred, path) : undefined
+    if (hit && hit.fh.equals(f.fh)) return hit.attr
+    const since = this.#attrs.generation()
+    const attr = (await this.#engine.getattr(cred, f.fh)).attr!
+    if (path !== undefined) this.#attrs.set(cred, path, f.fh, attr, since)
+    return attr
+  }
+
+  /** SETATTR on `fh` known as `path`; the reply's new attributes replace what was cached. */
+  async #applySetattr(cred: CallCredential, path: string | undefined, fh: Buffer, attrs: Sattr3): Promise<void> {
+    if (path !== undefined) this.#attrs.forget(path)
+    const since = this.#attrs.generation()
+    const r = await this.#engine.setattr(cred, fh, attrs)
+    if (path !== undefined && r.after) this.#attrs.set(cred, path, fh, r.after, since)
   }
 
   async #setattr(caller: Caller, path: string, attrs: Sattr3): Promise<void> {
@@ -174,7 +206,7 @@ export class NfsFilesystem implements FuseOperations {
     const cred = await this.#cred(caller)
     await this.#retryStale(async () => {
       const { fh } = await this.#lookup(cred, path)
-      await this.#engine.setattr(cred, fh, attrs)
+      await this.#applySetattr(cred, path, fh, attrs)
     })
   }
 
@@ -185,7 +217,7 @@ export class NfsFilesystem implements FuseOperations {
     await this.#retryStale(async () => {
       const { fh, attr } = await this.#lookup(cred, path)
       try {
-        await this.#engine.setattr(cred, fh, { mode: want })
+        await this.#applySetattr(cred, path, fh, { mode: want })
       } catch (err) {
         // libfuse 2 has no kill-priv: before a write by someone other than the owner, the kernel
         // asks to drop S_ISUID/S_ISGID with a mode change as that writer, which the server refuses
@@ -216,7 +248,7 @@ export class NfsFilesystem implements FuseOperations {
       const { fh } = await this.#lookup(cred, path)
       const granted = (await this.#engine.access(cred, fh, ACCESS3_MODIFY)).access ?? 0
       if (!(granted & ACCESS3_MODIFY)) throw new FsError(EACCES, `truncate of ${path} denied`)
-      await this.#engine.setattr(cred, fh, { size })
+      await this.#applySetattr(cred, path, fh, { size })
     })
   }
 
@@ -224,7 +256,7 @@ export class NfsFilesystem implements FuseOperations {
   async ftruncate(caller: Caller, fd: number, size: number): Promise<void> {
     this.#writable()
     const f = this.#file(fd)
-    await this.#engine.setattr(await this.#cred(caller), f.fh, { size })
+    await this.#applySetattr(await this.#cred(caller), this.#filePaths.get(f), f.fh, { size })
   }
 
   /** 'now' is UTIME_NOW (the server's clock), 'omit' UTIME_OMIT (leave that time alone). */
@@ -310,9 +342,11 @@ export class NfsFilesystem implements FuseOperations {
     let verf = Buffer.alloc(8)
     const prefix = path === '/' ? '/' : path + '/'
     for (;;) {
+      const since = this.#attrs.generation()
       const r = await this.#engine.readdirplus(cred, dir, cookie, verf, READDIR_DIRCOUNT, READDIR_MAXCOUNT)
       verf = r.cookieverf ?? verf
       const entries = r.entries ?? []
+      if (r.dirAttr) this.#attrs.set(cred, path, dir, r.dirAttr, since)
       for (const e of entries) {
         // A cookie that does not advance would make us loop forever on a broken server.
         if (e.cookie === cookie || seen.has(e.cookie)) {
@@ -320,7 +354,11 @@ export class NfsFilesystem implements FuseOperations {
         }
         seen.add(e.cookie)
         names.push(e.name)
-        if (e.fh && e.name !== '.' && e.name !== '..') this.#paths.set(prefix + e.name, e.fh)
+        if (e.fh && e.name !== '.' && e.name !== '..') {
+          this.#paths.set(prefix + e.name, e.fh)
+          // `ls -l` looks every name up next: READDIRPLUS already brought the answers.
+          if (e.attr) this.#attrs.set(cred, prefix + e.name, e.fh, e.attr, since)
+        }
         cookie = e.cookie
       }
       if (r.eof) break
@@ -336,19 +374,34 @@ export class NfsFilesystem implements FuseOperations {
     const cred = await this.#cred(caller)
     const [parent, name] = split(path)
     await this.#retryStale(async () => {
-      const r = await this.#engine.mkdir(cred, await this.#dir(cred, parent), name, { mode: mode & 0o7777 })
-      if (r.fh) this.#paths.set(path, r.fh)
+      const dir = await this.#dir(cred, parent)
+      this.#created(cred, path, parent, dir, await this.#engine.mkdir(cred, dir, name, { mode: mode & 0o7777 }))
     })
+  }
+
+  /** After CREATE/MKDIR/SYMLINK/MKNOD: the new name's handle and attributes, the directory's new attributes. */
+  #created(cred: CallCredential, path: string, parent: string, dir: Buffer, r: CreateRes): void {
+    this.#attrs.forget(path)
+    if (r.fh) {
+      this.#paths.set(path, r.fh)
+      if (r.attr) this.#attrs.set(cred, path, r.fh, r.attr)
+    }
+    this.#dirChanged(cred, parent, dir, r.dirAfter)
   }
 
   async rmdir(caller: Caller, path: string): Promise<void> {
     this.#writable()
     const cred = await this.#cred(caller)
     const [parent, name] = split(path)
-    await this.#retryStale(async () => {
-      await this.#engine.rmdir(cred, await this.#dir(cred, parent), name)
-    })
-    this.#paths.invalidate(path)
+    try {
+      await this.#retryStale(async () => {
+        const dir = await this.#dir(cred, parent)
+        this.#dirChanged(cred, parent, dir, (await this.#engine.rmdir(cred, dir, name)).dirAfter)
+      })
+    } finally {
+      this.#paths.invalidate(path)
+      this.#attrs.forgetTree(path)
+    }
   }
 
   // ---- names ------------------------------------------------------------------------------
@@ -357,10 +410,16 @@ export class NfsFilesystem implements FuseOperations {
     this.#writable()
     const cred = await this.#cred(caller)
     const [parent, name] = split(path)
-    await this.#retryStale(async () => {
-      await this.#engine.remove(cred, await this.#dir(cred, parent), name)
-    })
-    this.#paths.invalidate(path)
+    try {
+      await this.#retryStale(async () => {
+        const dir = await this.#dir(cred, parent)
+        this.#dirChanged(cred, parent, dir, (await this.#engine.remove(cred, dir, name)).dirAfter)
+      })
+    } finally {
+      // A file has nothing below it: only its own entries go.
+      this.#paths.forget(path)
+      this.#attrs.forget(path)
+    }
     // libfuse hides open files by renaming them instead; should one be unlinked all the same,
     // its handle must not answer for a new file created under the old name.
     const open = this.#openPaths.get(path)
@@ -379,6 +438,8 @@ export class NfsFilesystem implements FuseOperations {
     } finally {
       this.#paths.invalidate(from)
       this.#paths.invalidate(to)
+      for (const p of [from, to]) this.#attrs.forgetTree(p)
+      for (const p of [fromParent, toParent]) this.#attrs.forget(p)
     }
     this.#moveOpenPaths(from, to)
   }
@@ -413,7 +474,8 @@ export class NfsFilesystem implements FuseOperations {
     const cred = await this.#cred(caller)
     const [parent, name] = split(path)
     await this.#retryStale(async () => {
-      await this.#engine.symlink(cred, await this.#dir(cred, parent), name, { mode: 0o777 }, target)
+      const dir = await this.#dir(cred, parent)
+      this.#created(cred, path, parent, dir, await this.#engine.symlink(cred, dir, name, { mode: 0o777 }, target))
     })
   }
 
@@ -430,10 +492,17 @@ export class NfsFilesystem implements FuseOperations {
     this.#writable()
     const cred = await this.#cred(caller)
     const [parent, name] = split(to)
-    await this.#retryStale(async () => {
-      const { fh } = await this.#lookup(cred, from)
-      await this.#engine.link(cred, fh, await this.#dir(cred, parent), name)
-    })
+    try {
+      await this.#retryStale(async () => {
+        const { fh } = await this.#lookup(cred, from)
+        await this.#engine.link(cred, fh, await this.#dir(cred, parent), name)
+        // Every name of the file has a new link count.
+        this.#attrs.forgetHandle(fh)
+      })
+    } finally {
+      this.#attrs.forget(to)
+      this.#attrs.forget(parent)
+    }
   }
 
   async mknod(caller: Caller, path: string, mode: number, dev: number): Promise<void> {
@@ -444,27 +513,26 @@ export class NfsFilesystem implements FuseOperations {
     const kind = mode & S_IFMT
     await this.#retryStale(async () => {
       const dir = await this.#dir(cred, parent)
-      switch (kind) {
-        case 0:
-        case S_IFREG:
-          await this.#engine.create(cred, dir, name, { mode: GUARDED, attrs })
-          return
-        case S_IFIFO:
-          await this.#engine.mknod(cred, dir, name, NF3FIFO, attrs)
-          return
-        case S_IFSOCK:
-          await this.#engine.mknod(cred, dir, name, NF3SOCK, attrs)
-          return
-        case S_IFCHR:
-        case S_IFBLK: {
-          const major = ((dev >>> 8) & 0xfff) >>> 0
-          const minor = ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0
-          await this.#engine.mknod(cred, dir, name, kind === S_IFCHR ? NF3CHR : NF3BLK, attrs, { major, minor })
-          return
+      const make = (): Promise<CreateRes> => {
+        switch (kind) {
+          case 0:
+          case S_IFREG:
+            return this.#engine.create(cred, dir, name, { mode: GUARDED, attrs })
+          case S_IFIFO:
+            return this.#engine.mknod(cred, dir, name, NF3FIFO, attrs)
+          case S_IFSOCK:
+            return this.#engine.mknod(cred, dir, name, NF3SOCK, attrs)
+          case S_IFCHR:
+          case S_IFBLK: {
+            const major = ((dev >>> 8) & 0xfff) >>> 0
+            const minor = ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0
+            return this.#engine.mknod(cred, dir, name, kind === S_IFCHR ? NF3CHR : NF3BLK, attrs, { major, minor })
+          }
+          default:
+            throw new FsError(EPERM, `cannot create file type ${kind.toString(8)}`)
         }
-        default:
-          throw new FsError(EPERM, `cannot create file type ${kind.toString(8)}`)
       }
+      this.#created(cred, path, parent, dir, await make())
     })
   }
 
@@ -497,8 +565,9 @@ export class NfsFilesystem implements FuseOperations {
     return this.#retryStale(async () => {
       const dir = await this.#dir(cred, parent)
       const r = await this.#engine.create(cred, dir, name, { mode: GUARDED, attrs: { mode: mode & 0o7777 } })
+      // RFC 1813 lets a server omit the new handle; then it has to be looked up.
       const fh = r.fh ?? (await this.#engine.lookup(cred, dir, name)).fh!
-      this.#paths.set(path, fh)
+      this.#created(cred, path, parent, dir, { ...r, fh })
       return this.#addFile(new OpenFile(fh, cred, true, this.#onRewrite, this.#budget), path)
     })
   }
@@ -511,9 +580,17 @@ export class NfsFilesystem implements FuseOperations {
     this.#writable()
     // `data` is the kernel's buffer, ours only until we answer; the chunks may be needed again
     // for a rewrite after a server restart, so they are kept as a copy.
+    const f = this.#file(fd)
     const own = this.#engine.allocWriteBuffer(data.length)
     data.copy(own)
-    return this.#file(fd).write(this.#engine, this.#opts.wsize, own, offset)
+    // Size and times change, before the WRITE and once more after it (a LOOKUP answered meanwhile
+    // may predate it). Other names of a hard-linked file may show the old ones for the bound.
+    const changed = (): void => {
+      const path = this.#filePaths.get(f)
+      if (path !== undefined) this.#attrs.forget(path)
+    }
+    changed()
+    return f.write(this.#engine, this.#opts.wsize, own, offset).finally(changed)
   }
 
   flush(fd: number): Promise<void> {

@@ -30,6 +30,11 @@ export class PathCache {
     this.#entries.set(path, { fh, expires: Date.now() + this.#ttlMs })
   }
 
+  /** Drops `path` only (a name that has nothing below it). */
+  forget(path: string): void {
+    this.#entries.delete(path)
+  }
+
   /** Drops `path` and everything below it (a renamed or removed directory takes its subtree). */
   invalidate(path: string): void {
     this.#entries.delete(path)

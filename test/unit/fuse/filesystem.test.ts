@@ -16,7 +16,7 @@ const attr = (type = 1, size = 0): Fattr3 => ({ type, mode: 0o644, nlink: 1, uid
 const ROOT = Buffer.from('root')
 const FILE = Buffer.from('file')
 
-function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: number }> = {}): NfsFilesystem {
+function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: number; attrMaxAgeMs: number }> = {}): NfsFilesystem {
   const base: Partial<Engine> = {
     lookup: async () => ({ status: 0, fh: FILE, attr: attr() }),
     access: async () => ({ status: 0, access: 0x3f }),
@@ -24,7 +24,7 @@ function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: num
     allocWriteBuffer: (n: number) => Buffer.alloc(n),
   }
   return new NfsFilesystem({ ...base, ...engine } as unknown as Engine, new IdentityMap({ kind: 'mapped', uid: 1234, gid: 1234 }), ROOT,
-    { rsize: opts.rsize ?? 4096, wsize: opts.wsize ?? 4096, readonly: false, dentryTtlMs: 1000, log: () => undefined })
+    { rsize: opts.rsize ?? 4096, wsize: opts.wsize ?? 4096, readonly: false, dentryTtlMs: 1000, attrMaxAgeMs: opts.attrMaxAgeMs ?? 0, log: () => undefined })
 }
 
 const entry = (name: string, cookie: bigint): Entryplus3 => ({ fileid: cookie, name, cookie })
@@ -166,6 +166,34 @@ test('mapped ownership: chown to the local ids goes out as U/G', async () => {
   const fs = make({ setattr: async (_c, _fh, attrs) => { sent = attrs; return { status: 0 } } })
   await fs.chown(caller, '/f', 2000, 2000)
   assert.equal(sent, { uid: 1234, gid: 1234 })
+})
+
+test('one LOOKUP answers the requests libfuse makes of a path within the reuse bound; a write drops it', async () => {
+  let lookups = 0
+  const fs = make({
+    lookup: async () => { lookups++; return { status: 0, fh: FILE, attr: attr(1, lookups) } },
+    write: async (_c, _fh, _off, data) => ({ status: 0, count: data.length, committed: FILE_SYNC, verf: 1n }),
+    getattr: async () => ({ status: 0, attr: attr(1, 99) }),
+  }, { attrMaxAgeMs: 1000 })
+  for (let i = 0; i < 4; i++) assert.is((await fs.getattr(caller, '/f')).size, 1)
+  assert.is(lookups, 1)
+  const fd = await fs.open(caller, '/f', 2)
+  await fs.write(fd, Buffer.from('x'), 0)
+  assert.is((await fs.getattr(caller, '/f')).size, 99, 'the write dropped the cached size: the open file is asked by handle')
+})
+
+test('create keeps the CREATE reply\'s handle and attributes: the getattr that follows costs no RPC', async () => {
+  let rpcs = 0
+  const fs = make({
+    create: async () => { rpcs++; return { status: 0, fh: FILE, attr: attr(1, 0), dirAfter: attr(2) } },
+    lookup: async () => { rpcs++; return { status: 0, fh: FILE, attr: attr() } },
+    getattr: async () => { rpcs++; return { status: 0, attr: attr() } },
+  }, { attrMaxAgeMs: 1000 })
+  await fs.create(caller, '/d/new', 0o644)
+  assert.is(rpcs, 2, 'LOOKUP of /d and CREATE')
+  assert.is((await fs.getattr(caller, '/d/new')).size, 0)
+  assert.is((await fs.getattr(caller, '/d')).mode & 0o170000, 0o040000)
+  assert.is(rpcs, 2)
 })
 
 test('truncate by path asks ACCESS MODIFY first: denied means EACCES and no SETATTR (the owner override would destroy data)', async () => {
