@@ -126,6 +126,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
       rsize,
       wsize,
       readonly: o.readonly,
+      sync: o.sync,
       dentryTtlMs: o.cache ? CACHE_SECONDS * 1000 : 1000,
       attrMaxAgeMs: o.cache ? CACHE_SECONDS * 1000 : ATTR_REUSE_MS,
       log,

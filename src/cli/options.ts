@@ -40,6 +40,8 @@ export interface MountOptions {
   timeo: number
   /** Retransmissions before a major timeout: a soft call then fails, a hard one starts over. */
   retrans: number
+  /** Write-through: each write() waits for its WRITE reply (default: write-behind). */
+  sync: boolean
   /** Hard (default): calls retry until the server answers. Soft: they fail with ETIMEDOUT. */
   hard: boolean
   /**
@@ -63,7 +65,7 @@ export const DEFAULTS = {
 } as const
 
 const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
-const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm'])
+const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm', 'sync', 'async'])
 
 export function parseSource(text: string): Source {
   const bad = (): never => {
@@ -185,6 +187,7 @@ export function parseMountArgs(args: string[]): MountOptions {
     timeo: DEFAULTS.timeo,
     retrans: DEFAULTS.retrans,
     hard: true,
+    sync: false,
     stats: false,
   }
   let cacheSet = false
@@ -212,6 +215,8 @@ export function parseMountArgs(args: string[]): MountOptions {
       case 'retrans': out.retrans = parseInt('retrans', value, 0, 10); break
       case 'hard': out.hard = parseBool('hard', value); break
       case 'soft': out.hard = !parseBool('soft', value); break
+      case 'sync': out.sync = parseBool('sync', value); break
+      case 'async': out.sync = !parseBool('async', value); break
       case 'perm': out.perm = parseBool('perm', value); break
       case 'noperm': out.perm = !parseBool('noperm', value); break
       case 'stats': out.stats = parseBool('stats', value); break
@@ -293,7 +298,13 @@ Permissions (the server always checks, with the identity each call carries):
                    as the server identity.
 
 Caching:
-  cache[=BOOL]     Attribute and entry caching (3 s). Default false: every stat asks the server.
+  cache[=BOOL]     Attribute and entry caching (3 s). Default false: a stat shows the server's
+                   state; attributes a reply brought answer the other requests of the same
+                   syscall for at most 20 ms, so another client's change shows after 20 ms.
+  sync, async      sync: each write() waits until the server has the data (write-through).
+                   async (default): write-behind; write() returns once the data is queued,
+                   several WRITEs are in flight, flush/fsync/close COMMIT, and a failed WRITE
+                   is reported at the next write(), fsync() or close().
   ro, readonly     Read-only mount (writes fail with EROFS); turns cache on unless cache=false.
   auto_cache[=BOOL], noauto_cache
                    Keep file data cached across opens while mtime and size are unchanged

@@ -15,7 +15,9 @@ import {
 import type { CreateRes, Fattr3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, ESTALE, FsError } from './errno.js'
-import { OpenFile, WriteBudget } from './open-file.js'
+import { OpenFile } from './open-file.js'
+import { ReadAheadBudget } from './read-ahead.js'
+import { WriteBudget } from './write-behind.js'
 import type { FuseOperations, FuseStatfs, TimeArg } from './operations.js'
 import { PathCache } from './path-cache.js'
 import { AttrCache } from './attr-cache.js'
@@ -28,6 +30,8 @@ export interface FilesystemOptions {
   wsize: number
   /** Refuse every modification with EROFS. */
   readonly: boolean
+  /** Write-through: each write() waits for its WRITE reply instead of write-behind. */
+  sync: boolean
   /** How long a resolved directory handle is trusted without a new LOOKUP. */
   dentryTtlMs: number
   /** How long attributes from a reply answer later requests for the same path (AttrCache). */
@@ -41,8 +45,10 @@ export interface FilesystemStats {
   rewrittenChunks: number
   /** Operations repeated after a stale handle made us resolve the path again. */
   staleRetries: number
-  /** Written but not yet committed, all open files together (bounded by the WriteBudget). */
+  /** Acknowledged by the server as UNSTABLE but not yet committed, all open files together. */
   uncommittedBytes?: number
+  /** Written by applications, not yet acknowledged by the server (write-behind), all open files together. */
+  dirtyBytes?: number
 }
 
 
@@ -69,6 +75,7 @@ export class NfsFilesystem implements FuseOperations {
   readonly #openPaths = new Map<string, OpenFile>()
   #nextFd = 1
   readonly #budget = new WriteBudget()
+  readonly #readBudget = new ReadAheadBudget()
   readonly #counters: FilesystemStats = { rewrittenChunks: 0, staleRetries: 0 }
   readonly #onRewrite = (n: number): void => {
     this.#counters.rewrittenChunks += n
@@ -84,7 +91,7 @@ export class NfsFilesystem implements FuseOperations {
   }
 
   stats(): FilesystemStats {
-    return { ...this.#counters, uncommittedBytes: this.#budget.held }
+    return { ...this.#counters, uncommittedBytes: this.#budget.held - this.#budget.dirty, dirtyBytes: this.#budget.dirty }
   }
 
   // ---- resolution -------------------------------------------------------------------------
@@ -170,7 +177,11 @@ export class NfsFilesystem implements FuseOperations {
     // An open file is asked by its handle: fstat() arrives here by path (libfuse 2), and the
     // name may meanwhile have been removed or replaced on the server. A vanished handle is ESTALE.
     const open = this.#openPaths.get(path)
-    if (open) return toFuseStat(await this.#openAttr(cred, open, path))
+    if (open) {
+      // The size the server knows must include what was written behind.
+      if (await this.#settle(open.fh)) return toFuseStat(await this.#openAttr(cred, open, path, false))
+      return toFuseStat(await this.#openAttr(cred, open, path))
+    }
     return this.#retryStale(async () => toFuseStat((await this.#lookup(cred, path)).attr))
   }
 
@@ -180,6 +191,7 @@ export class NfsFilesystem implements FuseOperations {
    */
   async fgetattr(caller: Caller, fd: number): Promise<FuseStat> {
     const f = this.#file(fd)
+    await this.#settle(f.fh)
     // fstat(fd) is a question about this very file: always the server's answer.
     return toFuseStat(await this.#openAttr(await this.#cred(caller), f, this.#filePaths.get(f), false))
   }
@@ -193,8 +205,21 @@ export class NfsFilesystem implements FuseOperations {
     return attr
   }
 
+  /**
+   * Waits until no open file of `fh` has a WRITE outstanding, so that what follows (GETATTR,
+   * SETATTR) sees and orders after them. Resolves true when there was something to wait for.
+   */
+  async #settle(fh: Buffer): Promise<boolean> {
+    const dirty = [...this.#files.values()].filter((f) => f.dirty && f.fh.equals(fh))
+    if (dirty.length === 0) return false
+    await Promise.all(dirty.map((f) => f.drain()))
+    return true
+  }
+
   /** SETATTR on `fh` known as `path`; the reply's new attributes replace what was cached. */
   async #applySetattr(cred: CallCredential, path: string | undefined, fh: Buffer, attrs: Sattr3): Promise<void> {
+    await this.#settle(fh)
+    if (attrs.size !== undefined) this.#changedData(fh)
     if (path !== undefined) this.#attrs.forget(path)
     const since = this.#attrs.generation()
     const r = await this.#engine.setattr(cred, fh, attrs)
@@ -554,7 +579,7 @@ export class NfsFilesystem implements FuseOperations {
           throw new FsError(EACCES, `open of ${path} denied`)
         }
       }
-      return this.#addFile(new OpenFile(fh, cred, wantsWrite, this.#onRewrite, this.#budget), path)
+      return this.#addFile(this.#newFile(fh, cred, wantsWrite), path)
     })
   }
 
@@ -568,12 +593,36 @@ export class NfsFilesystem implements FuseOperations {
       // RFC 1813 lets a server omit the new handle; then it has to be looked up.
       const fh = r.fh ?? (await this.#engine.lookup(cred, dir, name)).fh!
       this.#created(cred, path, parent, dir, { ...r, fh })
-      return this.#addFile(new OpenFile(fh, cred, true, this.#onRewrite, this.#budget), path)
+      return this.#addFile(this.#newFile(fh, cred, true), path)
     })
   }
 
+  #newFile(fh: Buffer, cred: CallCredential, writable: boolean): OpenFile {
+    const f: OpenFile = new OpenFile(this.#engine, fh, cred, writable, {
+      rsize: this.#opts.rsize,
+      wsize: this.#opts.wsize,
+      sync: this.#opts.sync,
+      writeBudget: this.#budget,
+      readBudget: this.#readBudget,
+      onRewrite: this.#onRewrite,
+      // Size and times changed: a LOOKUP answered meanwhile may predate the WRITE.
+      onWritten: () => {
+        const path = this.#filePaths.get(f)
+        if (path !== undefined) this.#attrs.forget(path)
+      },
+    })
+    return f
+  }
+
+  /** The data of `fh` changed: what other open files of it prefetched may be stale. */
+  #changedData(fh: Buffer, except?: OpenFile): void {
+    for (const f of this.#files.values()) {
+      if (f !== except && f.fh.equals(fh)) f.dropReadAhead()
+    }
+  }
+
   read(fd: number, into: Buffer, length: number, offset: number): Promise<number> {
-    return this.#file(fd).read(this.#engine, this.#opts.rsize, into, length, offset)
+    return this.#file(fd).read(into, length, offset)
   }
 
   write(fd: number, data: Buffer, offset: number): Promise<number> {
@@ -581,30 +630,26 @@ export class NfsFilesystem implements FuseOperations {
     // `data` is the kernel's buffer, ours only until we answer; the chunks may be needed again
     // for a rewrite after a server restart, so they are kept as a copy.
     const f = this.#file(fd)
-    const own = this.#engine.allocWriteBuffer(data.length)
-    data.copy(own)
-    // Size and times change, before the WRITE and once more after it (a LOOKUP answered meanwhile
-    // may predate it). Other names of a hard-linked file may show the old ones for the bound.
-    const changed = (): void => {
-      const path = this.#filePaths.get(f)
-      if (path !== undefined) this.#attrs.forget(path)
-    }
-    changed()
-    return f.write(this.#engine, this.#opts.wsize, own, offset).finally(changed)
+    // Size and times change now, and again when the WRITE is answered (onWritten). Other names of
+    // a hard-linked file may show the old ones for the reuse bound.
+    const path = this.#filePaths.get(f)
+    if (path !== undefined) this.#attrs.forget(path)
+    if (this.#files.size > 1) this.#changedData(f.fh, f)
+    return f.write(data, offset)
   }
 
   flush(fd: number): Promise<void> {
-    return this.#file(fd).sync(this.#engine)
+    return this.#file(fd).sync()
   }
 
   fsync(fd: number): Promise<void> {
-    return this.#file(fd).sync(this.#engine)
+    return this.#file(fd).sync()
   }
 
   async release(fd: number): Promise<void> {
     const f = this.#file(fd)
     try {
-      await f.sync(this.#engine)
+      await f.sync()
     } finally {
       f.discard()
       this.#files.delete(fd)
@@ -614,7 +659,7 @@ export class NfsFilesystem implements FuseOperations {
 
   /** Commits every open file (unmount path). Resolves when all are done; logs failures. */
   async commitAll(): Promise<void> {
-    await Promise.all([...this.#files.values()].map((f) => f.sync(this.#engine).catch((err: Error) => {
+    await Promise.all([...this.#files.values()].map((f) => f.sync().catch((err: Error) => {
       this.#opts.log(`commit on unmount failed: ${err.message}`)
     })))
   }

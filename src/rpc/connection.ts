@@ -167,7 +167,8 @@ export class RpcConnection {
 
   /**
    * Sends one encoded call (record mark included; an array is written back to back, e.g.
-   * WRITE header + data + pad). Resolves with the reply message (record marks stripped).
+   * WRITE header + data + pad). Resolves with the reply message (record marks stripped); from then
+   * on the record's buffers are the caller's again (nothing of ours still queues them).
    * Rejects with RpcTimeoutError after timeoutMs x (retrans + 1) when soft (never when hard),
    * RpcClosedError if close() is called first.
    */
@@ -207,9 +208,13 @@ export class RpcConnection {
     }
   }
 
-  #send(sock: net.Socket, p: Pending): void {
+  #send(sock: net.Socket, p: Pending, retransmission = false): void {
     p.sent = true
-    if (Buffer.isBuffer(p.record)) {
+    if (retransmission) {
+      // A copy: the reply to the first transmission may arrive while this one still waits in the
+      // socket's queue, and the caller may then reuse its buffers (write-behind recycles them).
+      sock.write(Buffer.isBuffer(p.record) ? Buffer.from(p.record) : Buffer.concat(p.record as readonly Buffer[]))
+    } else if (Buffer.isBuffer(p.record)) {
       sock.write(p.record)
     } else {
       sock.cork()
@@ -369,7 +374,7 @@ export class RpcConnection {
       const sock = this.#socket
       // Bytes still queued in our own buffer mean the earlier copy has not left yet: another
       // copy would only grow memory behind a peer that does not read.
-      if (sock !== null && !this.#connecting && sock.writableLength === 0) this.#send(sock, p)
+      if (sock !== null && !this.#connecting && sock.writableLength === 0) this.#send(sock, p, true)
     }
     if (majorTimeout) this.#onMajorTimeout(now)
     if (this.#socket === null) this.#ensureConnected()

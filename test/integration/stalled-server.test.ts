@@ -15,6 +15,7 @@ import { cpuSeconds, delay, isAlive, isMounted, memoryMiB } from '../fixtures/pr
 import { startProxy, type TcpProxy } from '../fixtures/tcp-proxy.js'
 import { record } from '../fixtures/report.js'
 import { fixtureSuite } from '../fixtures/suite.js'
+import { DIRTY_LIMIT } from '../../src/fuse/write-behind.js'
 
 const APP = 2000
 const MiB = 1024 * 1024
@@ -119,7 +120,8 @@ s.test('soft: a connection lost in the network (silent, never closed) is replace
     app.send('go')
     const done = await app.waitLine(/^done /, 60_000)
     assert.is(done.text, 'done failed', story(app))
-    assert.match(app.lines.find((l) => l.text.startsWith('error '))!.text, /^error write ETIMEDOUT /, story(app))
+    // Write-behind: the failure is reported at the next write, fsync or close, whichever comes first.
+    assert.match(app.lines.find((l) => l.text.startsWith('error '))!.text, /^error (write|fsync|close) ETIMEDOUT /, story(app))
     // The server itself is fine: the next application must not fail for ever on the dead connection.
     await writeAndCheck(ctx, mnt, 'after-loss.bin', 8)
     assert.ok(ctx.proxy.stats().accepted > accepted, 'no fresh connection was opened')
@@ -150,8 +152,9 @@ s.test('hard: the write waits through a stall with the daemon idle, and complete
     const cpu1 = cpuSeconds(m.pid)
     const window = (Date.now() - t0) / 1000
     const cpuShare = (cpu1 - cpu0) / window
+    // Write-behind lets the writer run ahead by DIRTY_LIMIT (plus the chunk being filled), no further.
     const progressed = app.lines.filter((l) => l.text.startsWith('progress ')).length
-    assert.is(progressed, 8, 'the writer went on although the server was stalled')
+    assert.ok(progressed >= 8 && progressed <= 8 + DIRTY_LIMIT / MiB + 2, `the writer got to ${progressed} MiB although the server was stalled`)
     assert.not.ok(app.lines.some((l) => l.text.startsWith('error ')), story(app))
     assert.ok(cpuShare < 0.1, `daemon used ${(cpuShare * 100).toFixed(1)}% of a core while the server was stalled`)
     // Silence for a whole major timeout replaces the connection (the proxy accepts and stalls it too).

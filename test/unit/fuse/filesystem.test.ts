@@ -16,7 +16,7 @@ const attr = (type = 1, size = 0): Fattr3 => ({ type, mode: 0o644, nlink: 1, uid
 const ROOT = Buffer.from('root')
 const FILE = Buffer.from('file')
 
-function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: number; attrMaxAgeMs: number }> = {}): NfsFilesystem {
+function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: number; attrMaxAgeMs: number; sync: boolean }> = {}): NfsFilesystem {
   const base: Partial<Engine> = {
     lookup: async () => ({ status: 0, fh: FILE, attr: attr() }),
     access: async () => ({ status: 0, access: 0x3f }),
@@ -24,7 +24,7 @@ function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: num
     allocWriteBuffer: (n: number) => Buffer.alloc(n),
   }
   return new NfsFilesystem({ ...base, ...engine } as unknown as Engine, new IdentityMap({ kind: 'mapped', uid: 1234, gid: 1234 }), ROOT,
-    { rsize: opts.rsize ?? 4096, wsize: opts.wsize ?? 4096, readonly: false, dentryTtlMs: 1000, attrMaxAgeMs: opts.attrMaxAgeMs ?? 0, log: () => undefined })
+    { rsize: opts.rsize ?? 4096, wsize: opts.wsize ?? 4096, readonly: false, sync: opts.sync ?? false, dentryTtlMs: 1000, attrMaxAgeMs: opts.attrMaxAgeMs ?? 0, log: () => undefined })
 }
 
 const entry = (name: string, cookie: bigint): Entryplus3 => ({ fileid: cookie, name, cookie })
@@ -96,11 +96,12 @@ test('writes are split to wsize, short WRITEs resent from where they stopped', a
   const fd = await fs.open(caller, '/f', 1)
   const data = Buffer.from(Array.from({ length: 10000 }, (_, i) => i & 0xff))
   assert.is(await fs.write(fd, data, 100), 10000)
+  await fs.fsync(fd)
   assert.ok(server.subarray(100, 10100).equals(data))
   assert.ok(sizes.every((s) => s <= 4096))
 })
 
-test('COMMIT with a changed verifier rewrites the lost chunks FILE_SYNC; same verifier rewrites nothing', async () => {
+test('COMMIT with a changed verifier rewrites the lost chunks FILE_SYNC; same verifier rewrites nothing (write-through)', async () => {
   let bootVerf = 1n
   const writes: { offset: number; data: string; stable: number }[] = []
   const fs = make({
@@ -109,7 +110,7 @@ test('COMMIT with a changed verifier rewrites the lost chunks FILE_SYNC; same ve
       return { status: 0, count: data.length, committed: stable === UNSTABLE ? UNSTABLE : FILE_SYNC, verf: bootVerf }
     },
     commit: async () => ({ status: 0, verf: bootVerf }),
-  })
+  }, { sync: true })
   const fd = await fs.open(caller, '/f', 1)
   await fs.write(fd, Buffer.from('hello'), 0)
   await fs.fsync(fd)
