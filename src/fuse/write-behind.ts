@@ -35,8 +35,8 @@ export const COMMIT_LIMIT = 32 * 1024 * 1024
  * more only grows memory.
  */
 export const DIRTY_LIMIT = 8 * 1024 * 1024
-/** A partly filled chunk is sent once no write has extended it for this long. */
-const IDLE_SEND_MS = 1
+/** A partly filled chunk is sent once no write has extended it for this long (longer than the gap between a busy writer's 128 KiB pieces on a loaded machine). */
+const IDLE_SEND_MS = 5
 
 /**
  * Bytes held by all open files of a mount (copied and not yet committed). Each file is bounded on
