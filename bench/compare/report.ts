@@ -172,6 +172,7 @@ export function printDaemons(x: ReportInput): void {
       const rd = perUnit(x.r, phase, 'seqRead', col)
       const st = perUnit(x.r, phase, 'stat', col)
       const cr = perUnit(x.r, phase, 'create', col)
+      const ls = perUnit(x.r, phase, 'ls', col)
       const rss = x.peakRss.get(phase === 'main' ? col : `delay:${col}`)
       const isMapnfs = col === 'inline' || col === 'pooled'
       const rssCell = rss === undefined ? '-' : phase === 'delay' && isMapnfs
@@ -181,12 +182,12 @@ export function printDaemons(x: ReportInput): void {
         u.rpcs === undefined ? '-' : `${u.rpcs.toFixed(1)}${target !== undefined ? ` ${mark(u.rpcs <= target)}` : ''}${u.mix ? ` (${u.mix})` : ''}`
       rows.push([
         `${COLUMNS[col]}${phase === 'delay' ? ` +${DELAY_MS} ms` : ''}`, rssCell, f(w.cpuPerGiB), f(rd.cpuPerGiB), f(st.cpuPer1000), f(cr.cpuPer1000),
-        isMapnfs ? rpcCell(st, TARGETS.rpcsPerStat) : rpcCell(st), rpcCell(cr),
+        isMapnfs ? rpcCell(st, TARGETS.rpcsPerStat) : rpcCell(st), rpcCell(cr), rpcCell(ls),
       ])
     }
   }
   printTable(`daemons: peak RSS (VmHWM, MiB; target with the slow server: < ${TARGETS.peakRssMiB}), CPU seconds (utime+stime of its pid) per GiB and per 1000 ops, RPCs per op`,
-    ['process', 'peak RSS', 'CPU s/GiB write', 'CPU s/GiB read', 'CPU s/1k stat', 'CPU s/1k create', 'RPCs/stat', 'RPCs/create'], rows)
+    ['process', 'peak RSS', 'CPU s/GiB write', 'CPU s/GiB read', 'CPU s/1k stat', 'CPU s/1k create', 'RPCs/stat', 'RPCs/create', 'RPCs/ls -l entry'], rows)
 }
 
 export function printCpu(x: ReportInput): void {
