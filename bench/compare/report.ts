@@ -67,6 +67,8 @@ const mark = (ok: boolean): string => (ok ? 'ok' : 'MISS')
 const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined)
 const fmtX = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(2)}x`)
 const pct = (x: number): string => `${Math.round(100 * x)}%`
+/** RPCs per op: one decimal, or one significant digit below 0.1 (a READDIRPLUS per 1000 entries). */
+const perOp = (x: number): string => (x >= 0.1 || x === 0 ? x.toFixed(1) : x.toPrecision(1))
 
 function fmtValue(load: LoadKey, s: Sample): string {
   if (LOADS[load].unit === 'MiB/s') return s.value >= 100 ? s.value.toFixed(0) : s.value.toFixed(1)
@@ -152,7 +154,7 @@ function perUnit(r: Results, phase: Phase, load: LoadKey, col: ColumnKey): { cpu
   const mixOps = withCalls.reduce((a, s) => a + s.ops, 0)
   const byProc: Record<string, number> = {}
   for (const s of ss) for (const [p, n] of Object.entries(s.byProc ?? {})) byProc[p] = (byProc[p] ?? 0) + n
-  const mix = Object.entries(byProc).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([p, n]) => `${(n / mixOps).toFixed(1)} ${PROC_NAMES[p] ?? p}`).join(', ')
+  const mix = Object.entries(byProc).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([p, n]) => `${perOp(n / mixOps)} ${PROC_NAMES[p] ?? p}`).join(', ')
   return {
     ...(bytes > 0 ? { cpuPerGiB: cpu / (bytes / GiB) } : {}),
     ...(ops > 0 ? { cpuPer1000: (1000 * cpu) / ops } : {}),
@@ -179,7 +181,7 @@ export function printDaemons(x: ReportInput): void {
         ? `${rss.toFixed(0)} ${mark(rss < TARGETS.peakRssMiB)} (${(x.delayWritten.get(col) ?? 0).toFixed(0)} MiB written)`
         : rss.toFixed(0)
       const rpcCell = (u: { rpcs?: number; mix?: string }, target?: number): string =>
-        u.rpcs === undefined ? '-' : `${u.rpcs.toFixed(1)}${target !== undefined ? ` ${mark(u.rpcs <= target)}` : ''}${u.mix ? ` (${u.mix})` : ''}`
+        u.rpcs === undefined ? '-' : `${perOp(u.rpcs)}${target !== undefined ? ` ${mark(u.rpcs <= target)}` : ''}${u.mix ? ` (${u.mix})` : ''}`
       rows.push([
         `${COLUMNS[col]}${phase === 'delay' ? ` +${DELAY_MS} ms` : ''}`, rssCell, f(w.cpuPerGiB), f(rd.cpuPerGiB), f(st.cpuPer1000), f(cr.cpuPer1000),
         isMapnfs ? rpcCell(st, TARGETS.rpcsPerStat) : rpcCell(st), rpcCell(cr), rpcCell(ls),
@@ -208,12 +210,13 @@ export function printCpu(x: ReportInput): void {
           `${LOADS[load].label}${phase === 'delay' ? ` +${DELAY_MS} ms` : ''}`, COLUMNS[col],
           one(s, 'daemon'), top === undefined || sec <= 0 ? '-' : `${top.name} ${pct(top.seconds / sec)}`,
           one(s, 'ganesha'), sec > 0 ? pct(s.cpu.loadgen / sec) : '-', phase === 'delay' ? one(s, 'proxy') : '-',
-          sec > 0 ? pct(s.cpu.rest / sec) : '-', pct(s.cpu.machine),
+          sec > 0 ? `${pct(s.cpu.rest / sec)}${s.cpu.others.length > 0 ? ` (${s.cpu.others.map((o) => `${o.name} ${pct(o.seconds / sec)}`).join(', ')})` : ''}` : '-',
+          pct(s.cpu.machine),
         ])
       }
     }
   }
   printTable('where the CPU went (median sample; % of one core, machine: % of all cores). daemon: the FUSE daemon or engine driver; ' +
-    'load gen: fio, nfs-cp or the metadata script; rest: kernel threads, this orchestrator, other tenants',
+    'load gen: fio, nfs-cp or the metadata script; rest: kernel threads and other tenants (the busiest named)',
     ['load', 'column', 'daemon', 'busiest thread', 'ganesha', 'load gen', 'proxy', 'rest', 'machine'], rows)
 }

@@ -1,8 +1,9 @@
 // Where the CPU went during one load, from /proc before and after it: each watched process's
 // utime+stime, its busiest thread, the load generators (fio, nfs-cp, the metadata script: our own
 // children that exited meanwhile, read from cutime+cstime of /proc/self/stat) and the whole
-// machine (/proc/stat). On 2 cores shared by the daemon, the server and the load generator, this
-// is what says which one is the bottleneck: a thread at ~100 % is.
+// machine (/proc/stat), and the busiest other processes (kernel threads, other tenants). On 2 cores
+// shared by the daemon, the server and the load generator, this is what says which one is the
+// bottleneck (a thread at ~100 % is), and whether something else took the CPU meanwhile.
 import { readdirSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -16,6 +17,8 @@ export interface CpuSnapshot {
   /** Per watched label: per thread id, [name, cpu seconds]. */
   threads: Map<string, Map<number, [string, number]>>
   children: number
+  /** Every other process: pid -> [name, cpu seconds]. */
+  others: Map<number, [string, number]>
   busy: number
   total: number
 }
@@ -36,7 +39,12 @@ export interface CpuUse {
    * machine. High while nothing of ours runs: the numbers were measured on a busy machine.
    */
   rest: number
+  /** The processes that took most of `rest` (alive at both snapshots), busiest first. */
+  others: { name: string; seconds: number }[]
 }
+
+/** How many of the busiest other processes a CpuUse names. */
+const OTHERS = 2
 
 /** Fields 3.. of a /proc stat line (after the parenthesised name), and the name. */
 function statFields(path: string): { name: string; f: string[] } {
@@ -66,6 +74,23 @@ function threadsOf(pid: number): Map<number, [string, number]> {
   return out
 }
 
+/** Every process but those in SKIP: pid -> [name, utime + stime seconds]. */
+function processes(skip: Set<number>): Map<number, [string, number]> {
+  const out = new Map<number, [string, number]>()
+  const hz = ticksPerSecond()
+  for (const e of readdirSync('/proc')) {
+    const pid = Number(e)
+    if (!Number.isInteger(pid) || skip.has(pid)) continue
+    try {
+      const { name, f } = statFields(`/proc/${pid}/stat`)
+      out.set(pid, [name, (Number(f[11]) + Number(f[12])) / hz])
+    } catch {
+      // It exited between readdir and read.
+    }
+  }
+  return out
+}
+
 function machine(): { busy: number; total: number } {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number)
   const total = cpu.reduce((a, b) => a + b, 0)
@@ -85,8 +110,9 @@ export function cpuSnapshot(watch: Record<string, number | undefined>): CpuSnaps
     threads.set(label, threadsOf(pid))
   }
   const { f } = statFields('/proc/self/stat')
+  const others = processes(new Set([process.pid, ...Object.values(pids)]))
   // f[13], f[14]: cutime and cstime (fields 16 and 17).
-  return { at: performance.now(), watch: pids, process: perProcess, threads, children: (Number(f[13]) + Number(f[14])) / ticksPerSecond(), ...machine() }
+  return { at: performance.now(), watch: pids, process: perProcess, threads, children: (Number(f[13]) + Number(f[14])) / ticksPerSecond(), others, ...machine() }
 }
 
 /** What was used since BEFORE, by the same processes. */
@@ -99,6 +125,7 @@ export function cpuSince(before: CpuSnapshot): CpuUse {
     loadgen: after.children - before.children,
     machine: after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : 0,
     rest: 0,
+    others: [],
   }
   for (const [label, ts] of after.threads) {
     const was = before.threads.get(label)!
@@ -112,6 +139,12 @@ export function cpuSince(before: CpuSnapshot): CpuUse {
   }
   const ours = Object.values(use.process).reduce((a, b) => a + b, use.loadgen)
   use.rest = Math.max(0, use.machine * cpus().length * use.seconds - ours)
+  const others: { name: string; seconds: number }[] = []
+  for (const [pid, [name, s]] of after.others) {
+    const was = before.others.get(pid)
+    if (was !== undefined && s > was[1]) others.push({ name, seconds: s - was[1] })
+  }
+  use.others = others.sort((a, b) => b.seconds - a.seconds).slice(0, OTHERS)
   return use
 }
 
