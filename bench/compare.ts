@@ -65,12 +65,16 @@ async function cliHasWorkers(): Promise<boolean> {
   return /workers=/.test(r.stdout + r.stderr)
 }
 
-/** Starts a column; a column that cannot start shows n/a with the reason instead of failing the run. */
-async function tryColumn(key: ColumnKey, start: () => Promise<Column>): Promise<Column> {
+/**
+ * Starts a column; one that fails to start shows n/a with the reason, and the failure is listed
+ * as a problem (the run goes on with the other columns, and exits 1).
+ */
+async function tryColumn(key: ColumnKey, problems: string[], start: () => Promise<Column>): Promise<Column> {
   try {
     return await start()
   } catch (err) {
-    progress(`${COLUMNS[key]}: not available: ${firstLine(err)}`)
+    progress(`${COLUMNS[key]}: could not start: ${firstLine(err)}`)
+    problems.push(`${COLUMNS[key]} could not start: ${firstLine(err)}`)
     return unavailable(key, firstLine(err))
   }
 }
@@ -83,6 +87,7 @@ interface Setup {
   pooledEngine: boolean
   /** Median GETATTR round trip of the inline engine, ms, per NFS port it was measured through. */
   rttMs: Map<number, number>
+  problems: string[]
 }
 
 /** GETATTRs timed to measure a round trip (what the delay proxy adds shows against the direct one). */
@@ -95,17 +100,17 @@ async function nfsColumns(s: Setup, nfsPort: number, suffix: string): Promise<Ma
   const driver = (kind: 'inline' | 'pooled') => startEngine({
     kind, workers: POOL_WORKERS, host: '127.0.0.1', nfsPort, mountPort: g.mountPort, exportPath: env.exportDir, uid: SERVER_ID, gid: SERVER_ID, localId: APP_ID,
   })
-  cols.set('engine', await tryColumn('engine', async () => {
+  cols.set('engine', await tryColumn('engine', s.problems, async () => {
     const d = await driver('inline')
     s.rttMs.set(nfsPort, (await d.run({ load: 'ping', count: PINGS })).medianMs!)
     return engineColumn(env, 'engine', d)
   }))
   cols.set('enginePooled', s.pooledEngine
-    ? await tryColumn('enginePooled', async () => engineColumn(env, 'enginePooled', await driver('pooled')))
+    ? await tryColumn('enginePooled', s.problems, async () => engineColumn(env, 'enginePooled', await driver('pooled')))
     : unavailable('enginePooled', 'src/engine exports no PooledEngine'))
   const server = { nfsPort, mountPort: g.mountPort }
   cols.set('nfscp', nfsCpColumn(env, { ...s.tmp, url: (name) => nfsUrl(server, `${env.exportDir}/${name}`, { uid: SERVER_ID, gid: SERVER_ID }) }))
-  const mount = (key: ColumnKey, workers: string): Promise<Column> => tryColumn(key, async () => {
+  const mount = (key: ColumnKey, workers: string): Promise<Column> => tryColumn(key, s.problems, async () => {
     const opts = `uid=${SERVER_ID},gid=${SERVER_ID},${portOptions(server)},stats${workers}`
     return mapnfsColumn(env, key, await mountCli(nfsSource(env.exportDir), makeMountpoint(), ['-o', opts]))
   })
@@ -174,11 +179,11 @@ async function main(): Promise<void> {
     tmp = prepareTmpfs(p)
     // The orchestrator too, so that "rest" in the CPU table is kernel threads and other tenants only.
     const env: Env = { p, exportDir, watch: { ganesha: g.pid, bench: process.pid } }
-    const s: Setup = { env, g, tmp, hasWorkers, pooledEngine, rttMs }
+    const s: Setup = { env, g, tmp, hasWorkers, pooledEngine, rttMs, problems }
     progress(`ganesha (pid ${g.pid}) serves ${exportDir}; files prepared`)
 
     columns.set('export', fsColumn(env, 'export', { root: exportDir, backing: exportDir, invalidate: false, keepCreated: false }, undefined, async () => undefined))
-    columns.set('ceiling', await tryColumn('ceiling', async () => {
+    columns.set('ceiling', await tryColumn('ceiling', problems, async () => {
       const c = await startCeiling(makeMountpoint())
       await prepareCeiling(c.mountpoint, exportDir, p)
       return fsColumn(env, 'ceiling', { root: c.mountpoint, backing: c.mountpoint, invalidate: true, keepCreated: true }, c.pid, () => c.stop())
