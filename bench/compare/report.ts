@@ -76,19 +76,33 @@ function fmtValue(load: LoadKey, s: Sample): string {
   return fmtRate(s.value)
 }
 
+/**
+ * CPU that neither our processes nor the load generator used, as a share of one core, above which
+ * a sample counts as disturbed. On a quiet machine "rest" (kernel threads working for us) stayed
+ * under 0.1 core for every load; other tenants running their own tests pushed it to 1 core.
+ */
+const DISTURBED = 0.5
+
+function disturbed(s: Sample): boolean {
+  return s.cpu.seconds > 0 && s.cpu.rest / s.cpu.seconds > DISTURBED
+}
+
 function cell(x: ReportInput, phase: Phase, load: LoadKey, col: ColumnKey): string {
   const c = (phase === 'main' ? x.columns : x.delayColumns).get(col)
   if (!LOADS[load].on.includes(col)) return '-'
   if (c === undefined || c.unavailable !== undefined) return 'n/a'
   if (x.r.failed(phase, load, col)) return 'err'
   const s = x.r.median(phase, load, col)
-  return s === undefined ? '-' : fmtValue(load, s)
+  return s === undefined ? '-' : `${fmtValue(load, s)}${disturbed(s) ? '~' : ''}`
 }
+
+const DISTURBED_NOTE = `~: while the median sample ran, processes not ours used more than ${DISTURBED} core (other tenants; "rest" in the CPU table)`
 
 export function printMain(x: ReportInput, title: string): void {
   const rows = LOAD_ORDER.map((load) => [LOADS[load].label, LOADS[load].unit, ...MAIN_COLUMNS.map((col) => cell(x, 'main', load, col))])
   printTable(title, ['load', 'unit', ...MAIN_COLUMNS.map((c) => COLUMNS[c])], rows)
   for (const c of x.columns.values()) if (c.unavailable !== undefined) process.stdout.write(`  ${COLUMNS[c.key]}: n/a (${c.unavailable})\n`)
+  process.stdout.write(`  ${DISTURBED_NOTE}\n`)
 }
 
 function targetText(load: LoadKey): string {
@@ -140,6 +154,7 @@ export function printDelay(x: ReportInput): void {
   printTable(`+${DELAY_MS} ms each way (delay proxy), MiB/s; share of the same column without delay (target for mapnfs: >= ${pct(TARGETS.delayShare)})`,
     ['column', 'write', `write +${DELAY_MS} ms`, 'share', 'read', `read +${DELAY_MS} ms`, 'share'], rows)
   for (const c of x.delayColumns.values()) if (c.unavailable !== undefined) process.stdout.write(`  ${COLUMNS[c.key]} (+${DELAY_MS} ms): n/a (${c.unavailable})\n`)
+  process.stdout.write(`  ${DISTURBED_NOTE}\n`)
 }
 
 /** Daemon CPU seconds per GiB moved or per 1000 ops over all samples of a load, and RPCs per op. */
