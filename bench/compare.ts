@@ -30,7 +30,7 @@ import {
   APP_ID, COLUMNS, DELAY_COLUMNS, DELAY_LOADS, DELAY_MS, FULL, LOAD_ORDER, LOADS, MAIN_COLUMNS, POOL_WORKERS, QUICK, SERVER_ID,
   type ColumnKey, type LoadKey, type Params, type Phase,
 } from './compare/config.js'
-import { prepareCeiling, prepareExport, prepareTmpfs, type Tmpfs } from './compare/prepare.js'
+import { prepareCeiling, prepareExport, prepareNfsCpFiles, type NfsCpFiles } from './compare/prepare.js'
 import { printCpu, printDaemons, printDelay, printMain, printRatios, Results, type ReportInput } from './compare/report.js'
 import { pooledEngineExported, startEngine } from './engine/start.js'
 import { staleBuild } from './lib/dist.js'
@@ -82,7 +82,7 @@ async function tryColumn(key: ColumnKey, problems: string[], start: () => Promis
 interface Setup {
   env: Env
   g: Ganesha
-  tmp: Tmpfs
+  cpFiles: NfsCpFiles
   hasWorkers: boolean
   pooledEngine: boolean
   /** Median GETATTR round trip of the inline engine, ms, per NFS port it was measured through. */
@@ -109,7 +109,7 @@ async function nfsColumns(s: Setup, nfsPort: number, suffix: string): Promise<Ma
     ? await tryColumn('enginePooled', s.problems, async () => engineColumn(env, 'enginePooled', await driver('pooled')))
     : unavailable('enginePooled', 'src/engine exports no PooledEngine'))
   const server = { nfsPort, mountPort: g.mountPort }
-  cols.set('nfscp', nfsCpColumn(env, { ...s.tmp, url: (name) => nfsUrl(server, `${env.exportDir}/${name}`, { uid: SERVER_ID, gid: SERVER_ID }) }))
+  cols.set('nfscp', nfsCpColumn(env, { ...s.cpFiles, url: (name) => nfsUrl(server, `${env.exportDir}/${name}`, { uid: SERVER_ID, gid: SERVER_ID }) }))
   const mount = (key: ColumnKey, workers: string): Promise<Column> => tryColumn(key, s.problems, async () => {
     const opts = `uid=${SERVER_ID},gid=${SERVER_ID},${portOptions(server)},stats${workers}`
     return mapnfsColumn(env, key, await mountCli(nfsSource(env.exportDir), makeMountpoint(), ['-o', opts]))
@@ -171,15 +171,15 @@ async function main(): Promise<void> {
   const rttMs = new Map<number, number>()
   const exportDir = makeExportDir()
   let g: Ganesha | undefined
-  let tmp: Tmpfs | undefined
+  let cpFiles: NfsCpFiles | undefined
   let proxy: DelayProxyChild | undefined
   try {
     g = await startGanesha({ exports: [{ path: exportDir }] })
     prepareExport(exportDir, p)
-    tmp = prepareTmpfs(p)
+    cpFiles = prepareNfsCpFiles(p)
     // The orchestrator too, so that "rest" in the CPU table is kernel threads and other tenants only.
     const env: Env = { p, exportDir, watch: { ganesha: g.pid, bench: process.pid } }
-    const s: Setup = { env, g, tmp, hasWorkers, pooledEngine, rttMs, problems }
+    const s: Setup = { env, g, cpFiles, hasWorkers, pooledEngine, rttMs, problems }
     progress(`ganesha (pid ${g.pid}) serves ${exportDir}; files prepared`)
 
     columns.set('export', fsColumn(env, 'export', { root: exportDir, backing: exportDir, invalidate: false, keepCreated: false }, undefined, async () => undefined))
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     // Whatever an error left running (stop() is idempotent for what stopAll already stopped).
     for (const c of [...delayColumns.values(), ...columns.values()].reverse()) await c.stop().catch(() => undefined)
     await proxy?.stop().catch((err: Error) => problems.push(`stopping the delay proxy: ${firstLine(err)}`))
-    tmp?.remove()
+    cpFiles?.remove()
     await g?.stop()
   }
   const busyAfter = await machineBusyOver(IDLE_CHECK_MS)

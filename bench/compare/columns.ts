@@ -241,7 +241,7 @@ export function engineColumn(env: Env, key: ColumnKey, d: EngineDriver): Column 
 export interface NfsCpPlace {
   /** nfs:// URL of NAME in the export (ports, uid and gid in the query). */
   url(name: string): string
-  /** tmpfs files: the write sources (main and delayed sizes), and where reads land. */
+  /** The write sources (main and delayed sizes, on tmpfs), and where reads land. */
   src: string
   delaySrc: string
   out: string

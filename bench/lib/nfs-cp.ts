@@ -2,8 +2,7 @@
 // sequential reads and writes. What it does (libnfs 4.0 utils/nfs-cp.c, checked on the wire with a
 // counting proxy): a 1 MiB buffer, one synchronous READ or WRITE of 1 MiB at a time (one call in
 // flight; WRITEs are UNSTABLE), and one COMMIT when the written file is closed. Either side may be
-// a local path; the local side of a read must be a regular file it can create (it refuses
-// /dev/null), so reads go to a tmpfs file.
+// a local path; the local side of a read must be a file it can create (it refuses /dev/null).
 import { existsSync } from 'node:fs'
 import { runTool, tail } from './run.js'
 
