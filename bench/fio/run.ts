@@ -11,14 +11,13 @@
 //
 // Run as root: npm run bench:fio [-- FILTER...]   (FILTER: substrings of the job paths)
 // Needs: npm run build (dist/ and build/xdr.wasm), fio, nfs-ganesha, rpcbind, fuse.
-import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } from '../../test/fixtures/ganesha.js'
 import { mountCli, requireCli, type MountedCli } from '../../test/fixtures/mount.js'
 import { makeMountpoint } from '../../test/fixtures/paths.js'
-import { baseEnv, killSync, onExit } from '../../test/fixtures/proc.js'
+import { requireFio, runFio, type FioResult } from '../lib/fio.js'
 import { printTable } from '../lib/side-by-side.js'
 
 const APP_ID = 2000 // the local user fio runs as
@@ -33,12 +32,6 @@ const GROUP_ORDER = ['read', 'write', 'mix', 'meta']
 const fioDir = dirname(fileURLToPath(import.meta.url))
 const root = join(fioDir, '..', '..')
 const started = Date.now()
-
-interface Measure {
-  mibs: number
-  iops: number
-  error?: string
-}
 
 function findJobs(filters: string[]): string[] {
   const groups = readdirSync(fioDir, { withFileTypes: true })
@@ -56,65 +49,14 @@ function findJobs(filters: string[]): string[] {
 
 function requireTools(): void {
   if (process.getuid?.() !== 0) throw new Error('bench:fio needs root (nfs-ganesha, FUSE mount, setpriv): run it as root')
-  for (const [bin, pkg] of [['/usr/bin/fio', 'fio'], ['/usr/bin/setpriv', 'util-linux']] as const) {
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: apt-get install -y ${pkg}`)
-  }
+  requireFio()
   requireCli()
   if (!existsSync(join(root, 'build', 'xdr.wasm'))) throw new Error('build/xdr.wasm is missing: npm run build')
 }
 
-/** Runs one job file as APP_ID in DIR; resolves with fio's summed bandwidth and IOPS over its jobs. */
-function fio(job: string, dir: string): Promise<Measure> {
-  return new Promise((resolve, reject) => {
-    const args = [`--reuid=${APP_ID}`, `--regid=${APP_ID}`, '--clear-groups', 'fio', '--output-format=json', job]
-    const child = spawn('/usr/bin/setpriv', args, { cwd: dir, env: baseEnv({ MAPNFS_DIR: dir }), stdio: ['ignore', 'pipe', 'pipe'] })
-    const pid = child.pid
-    if (pid === undefined) {
-      reject(new Error('could not start fio'))
-      return
-    }
-    // setpriv execs fio: this pid is fio. Killed first at exit (registered after the mount).
-    const deregister = onExit(() => (killSync(pid) ? `fio ${job} (pid ${pid})` : undefined))
-    let out = ''
-    let err = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM')
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref()
-    }, FIO_TIMEOUT_MS)
-    child.once('error', (e) => { clearTimeout(timer); deregister(); reject(e) })
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      deregister()
-      const brace = out.indexOf('{')
-      let parsed: { jobs?: { error: number; read: IoStats; write: IoStats }[] } | undefined
-      try {
-        parsed = brace >= 0 ? JSON.parse(out.slice(brace)) : undefined
-      } catch {
-        parsed = undefined
-      }
-      if (parsed?.jobs === undefined || parsed.jobs.length === 0) {
-        resolve({ mibs: 0, iops: 0, error: `fio exited ${code ?? signal}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` })
-        return
-      }
-      let bw = 0
-      let iops = 0
-      const errors: number[] = []
-      for (const j of parsed.jobs) {
-        bw += j.read.bw_bytes + j.write.bw_bytes
-        iops += j.read.iops + j.write.iops
-        if (j.error !== 0) errors.push(j.error)
-      }
-      const why = code !== 0 || errors.length > 0 ? `fio exited ${code ?? signal}, job errno ${errors.join(',') || 0}: ${err.trim().split('\n').slice(-2).join(' | ')}` : undefined
-      resolve({ mibs: bw / 2 ** 20, iops, ...(why !== undefined ? { error: why } : {}) })
-    })
-  })
-}
-
-interface IoStats {
-  bw_bytes: number
-  iops: number
+/** Runs one job file as APP_ID in DIR (the job reads its directory from ${MAPNFS_DIR}). */
+function fio(job: string, dir: string): Promise<FioResult> {
+  return runFio(job, { uid: APP_ID, cwd: dir, env: { MAPNFS_DIR: dir }, timeoutMs: FIO_TIMEOUT_MS })
 }
 
 /** A new world-writable directory (root creates it; fio runs as APP_ID). */
