@@ -191,9 +191,10 @@ export class NfsFilesystem implements FuseOperations {
    */
   async fgetattr(caller: Caller, fd: number): Promise<FuseStat> {
     const f = this.#file(fd)
-    await this.#settle(f.fh)
-    // fstat(fd) is a question about this very file: always the server's answer.
-    return toFuseStat(await this.#openAttr(await this.#cred(caller), f, this.#filePaths.get(f), false))
+    // libfuse asks this right after a create, and the kernel when it refreshes an open file: the
+    // same reuse bound as by path (fstat(2) itself arrives by path), after this file's WRITEs.
+    const settled = await this.#settle(f.fh)
+    return toFuseStat(await this.#openAttr(await this.#cred(caller), f, this.#filePaths.get(f), !settled))
   }
 
   async #openAttr(cred: CallCredential, f: OpenFile, path: string | undefined, reuse = true): Promise<Fattr3> {
