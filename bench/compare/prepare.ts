@@ -82,9 +82,13 @@ export interface NfsCpFiles {
 
 /**
  * The write sources in a private directory on /dev/shm (tmpfs: reading them costs nfs-cp next to
- * nothing). Reads land in a file on the run's ext4 temp directory instead, removed right after
- * each copy (before any writeback): nfs-cp refuses /dev/null, and filling fresh tmpfs pages cost
- * it twice the system time of the page cache here (0.4 against 0.2 s per 512 MiB, measured).
+ * nothing). Reads land in a new file on the run's ext4 temp directory, removed right after each
+ * copy (before any writeback): nfs-cp opens its destination O_CREAT|O_EXCL (strace), so neither
+ * /dev/null nor a FIFO will do, and a tmpfs file cost it twice the system time of the page cache
+ * here (0.4 against 0.2 s per 512 MiB). Filling those new page-cache pages is still 40-70 % of a
+ * read's time (perf: copy_folio_from_iter_atomic), as filling the page cache is for fio through a
+ * FUSE mount: on this VM freed pages go back to the host (virtio-balloon free page reporting), and
+ * touching them again is slow.
  */
 export function prepareNfsCpFiles(p: Params): NfsCpFiles {
   const dir = mkdtempSync('/dev/shm/mapnfs-bench-')

@@ -2,7 +2,7 @@
 // sequential reads and writes. What it does (libnfs 4.0 utils/nfs-cp.c, checked on the wire with a
 // counting proxy): a 1 MiB buffer, one synchronous READ or WRITE of 1 MiB at a time (one call in
 // flight; WRITEs are UNSTABLE), and one COMMIT when the written file is closed. Either side may be
-// a local path; the local side of a read must be a file it can create (it refuses /dev/null).
+// a local path; the local side of a read must be a new file (it opens it O_CREAT|O_EXCL).
 import { existsSync } from 'node:fs'
 import { runTool, tail } from './run.js'
 
