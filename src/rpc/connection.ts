@@ -28,6 +28,7 @@
 import * as net from 'node:net'
 import { RecordReader } from './record.js'
 import { RpcClosedError, RpcConnectError, RpcTimeoutError } from './errors.js'
+import type { RpcTransport } from './transport.js'
 
 export interface RpcConnectionOptions {
   host: string
@@ -89,7 +90,7 @@ const TICK_MS = 100
 const RECONNECT_MIN_MS = 50
 const RECONNECT_MAX_MS = 2000
 
-export class RpcConnection {
+export class RpcConnection implements RpcTransport {
   readonly #opts: RpcConnectionOptions
   readonly #pending = new Map<number, Pending>()
   #socket: net.Socket | null = null
@@ -108,6 +109,8 @@ export class RpcConnection {
   #lastDrop: string | null = null
   /** The socket #onMajorTimeout destroyed for its silence (its close is ours, not the server's). */
   #silentDestroyed: net.Socket | null = null
+  /** The socket corked until the end of this tick (see #send), or null. */
+  #corked: net.Socket | null = null
   #stats: Omit<RpcConnectionStats, 'inFlight'> = { calls: 0, replies: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
@@ -207,14 +210,25 @@ export class RpcConnection {
     }
   }
 
+  /**
+   * Writes a call. The socket stays corked until the end of the current tick, so the calls made
+   * in one tick (a pooled engine's batch, a WRITE's header + data + pad) leave in one writev
+   * instead of one system call each.
+   */
   #send(sock: net.Socket, p: Pending): void {
     p.sent = true
+    if (this.#corked !== sock) {
+      this.#corked = sock
+      sock.cork()
+      process.nextTick(() => {
+        if (this.#corked === sock) this.#corked = null
+        sock.uncork()
+      })
+    }
     if (Buffer.isBuffer(p.record)) {
       sock.write(p.record)
     } else {
-      sock.cork()
       for (const b of p.record as readonly Buffer[]) sock.write(b)
-      process.nextTick(() => sock.uncork())
     }
   }
 
