@@ -190,6 +190,21 @@ export class RpcConnection implements RpcTransport {
     })
   }
 
+  /**
+   * Drops the current socket if it has delivered no reply since `since` (Date.now() ms; attaching
+   * a socket counts as a reply): a sibling connection to the same server was just found silent for
+   * a whole major timeout, and this one has no evidence of life either (RpcConnectionPool). Calls
+   * in flight are resent on a fresh socket; an idle connection reconnects at its next call.
+   * Returns true when the socket was dropped.
+   */
+  dropIfSilentSince(since: number): boolean {
+    const sock = this.#socket
+    if (sock === null || this.#connecting !== null || this.#lastReplyAt >= since) return false
+    this.#silentDestroyed = sock
+    sock.destroy()
+    return true
+  }
+
   /** Fails pending calls with RpcClosedError and closes the socket. */
   async close(): Promise<void> {
     if (this.#closed) return

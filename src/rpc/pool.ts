@@ -12,7 +12,11 @@
 // replacing a connection silent for a whole major timeout): the pool only chooses where a call
 // goes, so a connection that stalls keeps its calls (they are resent on its fresh socket) while
 // new calls go to the others, whose load stays lower. xids come from the pool, so they are unique
-// across connections as well.
+// across connections as well. One thing the pool adds: when a connection is found silent for a
+// whole major timeout, its siblings that have not had a reply for as long are dropped too (they
+// reconnect at their next call). They go to the same server the same way; without this an idle
+// connection lost in the network would only be found by the next call sent on it, which a soft
+// mount would fail.
 //
 // Caps: calls and bytes in flight are bounded for the whole pool; beyond them calls wait in the
 // queue, where they cost nothing on the server and their retransmit timers have not started.
@@ -67,7 +71,9 @@ interface Queued {
 }
 
 export class RpcConnectionPool implements RpcTransport {
-  readonly #slots: Slot[]
+  readonly #slots: Slot[] = []
+  /** Connections (by index) that reported the server not responding and no reply since. */
+  readonly #silent = new Set<number>()
   readonly #opts: RpcConnectionPoolOptions
   readonly #maxCalls: number
   readonly #maxBytes: number
@@ -82,8 +88,7 @@ export class RpcConnectionPool implements RpcTransport {
   #hard: boolean
   #closed = false
 
-  private constructor(conns: RpcConnection[], opts: RpcConnectionPoolOptions) {
-    this.#slots = conns.map((conn) => ({ conn, calls: 0, bytes: 0 }))
+  private constructor(opts: RpcConnectionPoolOptions) {
     this.#opts = opts
     this.#maxCalls = Math.max(1, opts.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT)
     this.#maxBytes = Math.max(1, opts.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT)
@@ -99,22 +104,41 @@ export class RpcConnectionPool implements RpcTransport {
    */
   static async open(opts: RpcConnectionPoolOptions): Promise<RpcConnectionPool> {
     const n = Math.max(1, Math.floor(opts.connections))
-    const silent = new Set<number>()
-    const report = opts.onServerStatus
-    const perConn = (i: number) => (up: boolean): void => {
-      const before = silent.size
-      if (up) silent.delete(i)
-      else silent.add(i)
-      if (before === 0 && silent.size > 0) report?.(false)
-      else if (before > 0 && silent.size === 0) report?.(true)
-    }
-    const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => RpcConnection.open({ ...opts, onServerStatus: perConn(i) })))
+    const pool = new RpcConnectionPool(opts)
+    const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => RpcConnection.open({ ...opts, onServerStatus: (up) => pool.#onStatus(i, up) })))
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
     if (failed !== undefined) {
       await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)))
       throw failed.reason
     }
-    return new RpcConnectionPool(settled.map((s) => (s as PromiseFulfilledResult<RpcConnection>).value), opts)
+    for (const s of settled) pool.#slots.push({ conn: (s as PromiseFulfilledResult<RpcConnection>).value, calls: 0, bytes: 0 })
+    return pool
+  }
+
+  /**
+   * Drops every connection that has had no reply for a whole major timeout (they reconnect at
+   * their next call). For the pool's own siblings rule, and for an engine whose other pools just
+   * found the server silent. Returns how many were dropped.
+   */
+  dropSilentConnections(except = -1): number {
+    const since = Date.now() - this.#opts.timeoutMs * (this.#opts.retrans + 1)
+    let n = 0
+    this.#slots.forEach((s, i) => {
+      if (i !== except && s.conn.dropIfSilentSince(since)) n++
+    })
+    return n
+  }
+
+  /** A connection's server status: reported once for the pool; a silent one makes its silent siblings go too. */
+  #onStatus(i: number, up: boolean): void {
+    const before = this.#silent.size
+    if (up) this.#silent.delete(i)
+    else {
+      this.#silent.add(i)
+      this.dropSilentConnections(i)
+    }
+    if (before === 0 && this.#silent.size > 0) this.#opts.onServerStatus?.(false)
+    else if (before > 0 && this.#silent.size === 0) this.#opts.onServerStatus?.(true)
   }
 
   get connections(): number {

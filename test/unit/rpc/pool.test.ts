@@ -210,6 +210,40 @@ test('server status: one "not responding" when any connection goes silent, one "
   assert.equal(status, [false, true])
 })
 
+test('a connection found silent takes its silent siblings with it: the next call goes out on a fresh socket', async () => {
+  // Both first sockets are lost in the network (nothing comes back on them); later ones are fine.
+  const p = await peer((s) => { if (s.conn >= 2) answer(s) })
+  const pool = await open({ port: p.port, connections: 2, timeoutMs: 100, retrans: 1 })
+  assert.instance(await call(pool).reply.catch((e: unknown) => e), RpcTimeoutError)
+  // Without the rule the next call would go to the idle sibling, just as dead, and fail as well.
+  for (let i = 0; i < 4; i++) {
+    const c = call(pool)
+    assert.is(await c.reply, `r${c.xid}`)
+  }
+  assert.is(pool.stats().reconnects, 2, 'the silent connection and its idle sibling were both replaced')
+})
+
+test('a sibling that is still answering is kept', async () => {
+  // The first connection loses one call; everything else is answered.
+  let lost: number | undefined
+  const p = await peer((s) => {
+    if (s.body.toString() === 'lost') lost = s.conn
+    else answer(s)
+  })
+  const pool = await open({ port: p.port, connections: 2, timeoutMs: 300, retrans: 1 })
+  const failed = call(pool, 'lost').reply.catch((e: unknown) => e)
+  const t0 = Date.now()
+  while (Date.now() - t0 < 800) {
+    await call(pool).reply
+    await tick(50)
+  }
+  assert.instance(await failed, RpcTimeoutError)
+  assert.ok(lost !== undefined)
+  await tick(100)
+  assert.is(pool.stats().reconnects, 1, 'only the silent connection went')
+  assert.not.ok(p.sockets[1 - lost!]!.destroyed, 'the answering sibling is still open')
+})
+
 test('close() fails the calls in flight and the queued ones with RpcClosedError', async () => {
   const p = await peer(() => undefined)
   const pool = await open({ port: p.port, connections: 2, maxCallsInFlight: 2, hard: true })
