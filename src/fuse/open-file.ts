@@ -146,6 +146,8 @@ export class OpenFile {
         }
       }
       this.#budget.held -= bytes
+      // Durable now: the engine may reuse their memory (fresh memory costs page faults).
+      for (const c of batch) engine.releaseWriteBuffer(c.data)
       return rewritten
     } catch (err) {
       this.#uncommitted = batch.concat(this.#uncommitted)

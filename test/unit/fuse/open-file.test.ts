@@ -7,8 +7,9 @@ import { UNSTABLE } from '../../../src/xdr/types.js'
 
 const cred = { auth: { stamp: 1, machine: 'm', uid: 1, gid: 1, gids: [1] }, map: null }
 
-function engine(log: string[]): Engine {
+function engine(log: string[], released: Buffer[] = []): Engine {
   return {
+    releaseWriteBuffer: (b: Buffer) => { released.push(b) },
     write: async (_c: unknown, fh: Buffer, _o: number, data: Buffer) => {
       log.push(`write ${fh.toString()} ${data.length}`)
       return { status: 0, count: data.length, committed: UNSTABLE, verf: 1n }
@@ -45,6 +46,22 @@ test('a released file gives its share back even when its COMMIT failed', async (
   assert.is(budget.held, 100, 'kept for a retry after the failure')
   f.discard()
   assert.is(budget.held, 0)
+})
+
+test('chunks go back to the engine (releaseWriteBuffer) once their COMMIT succeeded, not before', async () => {
+  const released: Buffer[] = []
+  const e = engine([], released)
+  const failing = { ...e, commit: async () => { throw Object.assign(new Error('IO'), { code: 'ERR_NFS3_STATUS', errno: 5 }) } } as unknown as Engine
+  const f = new OpenFile(Buffer.from('f'), cred, true, () => undefined)
+  const data = Buffer.alloc(300)
+  await f.write(e, 4096, data, 0)
+  assert.is(released.length, 0, 'kept until committed')
+  await f.commit(failing).catch(() => undefined)
+  assert.is(released.length, 0, 'a failed COMMIT keeps them for the next attempt')
+  await f.commit(e)
+  assert.is(released.length, 1)
+  assert.is(released[0]!.buffer, data.buffer)
+  assert.is(released[0]!.length, data.length)
 })
 
 test.run()
