@@ -43,7 +43,7 @@ import {
   type FromWorker, type OpName, type ToWorker, type WireCall, type WireError,
 } from './wire.js'
 import type { WorkerTask } from './worker.js'
-import { readTape, type TapeParts } from './result-tape.js'
+import { createRingMemory, readTape, TapeRing, type TapeParts } from './result-tape.js'
 
 /** At most this many workers (the `workers` option's range). */
 export const MAX_WORKERS = 16
@@ -89,6 +89,7 @@ interface Worker {
   readonly index: number
   readonly port: MessagePort
   readonly stats: Float64Array
+  readonly ring: TapeRing
   task: Promise<unknown>
   outstanding: number
   calls: WireCall[]
@@ -172,9 +173,10 @@ export class PooledEngine implements Engine {
   #start(index: number, rpc: WorkerTask['rpc']): Promise<void> {
     const { port1, port2 } = new MessageChannel()
     const stats = new SharedArrayBuffer(STATS_SLOTS * Float64Array.BYTES_PER_ELEMENT)
-    const task: WorkerTask = { port: port2, rpc, stats }
+    const ring = createRingMemory()
+    const task: WorkerTask = { port: port2, rpc, stats, ring }
     const w: Worker = {
-      index, port: port1, stats: new Float64Array(stats), task: Promise.resolve(), outstanding: 0,
+      index, port: port1, stats: new Float64Array(stats), ring: new TapeRing(ring), task: Promise.resolve(), outstanding: 0,
       calls: [], defs: [], drop: [], packer: new BytePacker(), dead: null,
     }
     this.#workers.push(w)
@@ -394,7 +396,7 @@ export class PooledEngine implements Engine {
   }
 
   #onReplies(w: Worker, tape: TapeParts, err: [number, WireError][]): void {
-    readTape(tape, (id, res) => {
+    readTape(tape, w.ring, (id, res) => {
       const p = this.#take(id, w)
       if (p !== undefined) this.#settled(p, res, true)
     })

@@ -6,14 +6,25 @@
 // here as numbers into one Float64Array, in an order fixed per procedure (SCHEMAS), and rebuilt on
 // the main thread with the same fields in the same order:
 //
-//   tape (Float64Array, transferred):  callId op | mask | field values... | callId op | mask | ...
+//   tape (Float64 slots):  callId op | mask | field values... | callId op | mask | ...
 //     mask: bit i set = field i of the schema is present (absent fields stay absent, not undefined)
 //     n number · b boolean (0/1) · B u64 bigint (one slot, read through a BigUint64Array view)
 //     a fattr3 (17 slots: fileid as u64) · t nfstime3 (2 slots) · y bytes (offset, length into
-//     `bytes`) · s string (index into `strings`) · d READ data (index into `moved`, offset, length)
-//     e READDIRPLUS entries (count, then per entry: mask, fileid, name, cookie, [attr], [fh])
-//   strings: string[] (cloned; entry names)   bytes: one ArrayBuffer (transferred; handles, verifiers)
-//   moved: ArrayBuffers holding READ data (transferred, see worker.ts)
+//     the message's bytes) · d READ data (index into `moved`, offset, length)
+//     e READDIRPLUS entries (count, then per entry: mask, fileid, name (index into `strings`),
+//     cookie, [attr], [fh])
+//   strings: string[] (cloned; entry names)   moved: ArrayBuffers holding READ data (transferred)
+//
+// Where the tape and the bytes (handles, verifiers) travel: a ring in shared memory per worker
+// (TapeRing), so a message allocates and transfers nothing for them:
+//
+//   ring: ctl [tape written, tape consumed, bytes written, bytes consumed] | tape slots | bytes
+//   worker: copies a message's tape to [written, written + n) (wrapping to 0 when it does not fit
+//           before the end), posts { at, length, end }    main: reads there, then sets consumed = end
+//
+// When the main thread has not caught up (the ring is full) the message carries its tape in an
+// ArrayBuffer of its own instead (transferred). The main thread copies byte strings out (the ring
+// is reused); it builds each result object once, from numbers.
 //
 // A unit test runs every procedure through both engines and compares the results field by field,
 // so a field added to types.ts but not here fails there.
@@ -53,15 +64,79 @@ export const SCHEMAS: readonly Schema[] = [
 const ATTR_SLOTS = 17
 const ENTRY_ATTR = 1
 const ENTRY_FH = 2
-const INITIAL_SLOTS = 1024
+const INITIAL_SLOTS = 256
 
-/** What a tape message carries besides the tape itself. */
+/** Tape slots in a worker's ring: 256 KiB, about a thousand GETATTR results between two reads by the main thread. */
+export const RING_SLOTS = 32 * 1024
+/** Byte-string bytes in a worker's ring: 64 KiB, about 2000 file handles. */
+export const RING_BYTES = 64 * 1024
+const CTL_SLOTS = 4
+const C_TAPE_WRITTEN = 0
+const C_TAPE_CONSUMED = 1
+const C_BYTES_WRITTEN = 2
+const C_BYTES_CONSUMED = 3
+
+/** The shared memory of one worker's ring (create on the main thread, hand to the worker). */
+export function createRingMemory(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CTL_SLOTS * 8 + RING_SLOTS * 8 + RING_BYTES)
+}
+
+/** Views of a ring's memory, the same on both threads. */
+export class TapeRing {
+  readonly ctl: BigInt64Array
+  readonly slots: Float64Array
+  readonly u64: BigUint64Array
+  readonly slotBytes: Uint8Array
+  readonly bytes: Uint8Array
+
+  constructor(mem: SharedArrayBuffer) {
+    this.ctl = new BigInt64Array(mem, 0, CTL_SLOTS)
+    this.slots = new Float64Array(mem, CTL_SLOTS * 8, RING_SLOTS)
+    this.u64 = new BigUint64Array(mem, CTL_SLOTS * 8, RING_SLOTS)
+    this.slotBytes = new Uint8Array(mem, CTL_SLOTS * 8, RING_SLOTS * 8)
+    this.bytes = new Uint8Array(mem, CTL_SLOTS * 8 + RING_SLOTS * 8, RING_BYTES)
+  }
+
+  /**
+   * Worker: room for `n` units in a region of `cap` units, or -1. Returns the offset; the region's
+   * written position moves past it (skipping the end of the region when `n` does not fit there).
+   */
+  place(n: number, cap: number, written: number, consumed: number): { at: number; end: number } | null {
+    const w = Number(this.ctl[written])
+    const r = Number(Atomics.load(this.ctl, consumed))
+    let start = w
+    let at = w % cap
+    if (at + n > cap) {
+      start = w + (cap - at)
+      at = 0
+    }
+    if (start + n - r > cap) return null
+    this.ctl[written] = BigInt(start + n)
+    return { at, end: start + n }
+  }
+
+  /** Main thread: everything up to `end` of the tape / bytes has been read. */
+  consumed(tapeEnd: number, bytesEnd: number): void {
+    if (tapeEnd >= 0) Atomics.store(this.ctl, C_TAPE_CONSUMED, BigInt(tapeEnd))
+    if (bytesEnd >= 0) Atomics.store(this.ctl, C_BYTES_CONSUMED, BigInt(bytesEnd))
+  }
+}
+
+/** One message's results: where its tape and bytes are, and what travels with it. */
 export interface TapeParts {
-  tape: ArrayBuffer
-  /** Slots used. */
+  /** Slots of tape. */
   length: number
-  strings: string[]
+  /** The tape's offset in the ring, when `tape` is null. */
+  at: number
+  /** The tape in memory of its own (transferred) when the ring had no room, else null. */
+  tape: ArrayBuffer | null
+  /** Ring position to report consumed once read, or -1. */
+  tapeEnd: number
+  bytesLength: number
+  bytesAt: number
   bytes: ArrayBuffer | null
+  bytesEnd: number
+  strings: string[]
   moved: ArrayBuffer[]
 }
 
@@ -101,21 +176,40 @@ export class TapeWriter {
     this.#f[maskAt] = mask
   }
 
-  /** The parts to post; `tape`, `bytes` and `moved` are to be transferred. The writer is reset. */
-  finish(): TapeParts {
-    let bytes: ArrayBuffer | null = null
+  /**
+   * The parts of one message: tape and bytes copied into `ring` when it has room (else into
+   * buffers of their own, to transfer). The writer is reset (its own buffer is kept for the next).
+   */
+  finish(ring: TapeRing | null): TapeParts {
+    const n = this.#n
+    const out: TapeParts = {
+      length: n, at: 0, tape: null, tapeEnd: -1,
+      bytesLength: this.#bytesTotal, bytesAt: 0, bytes: null, bytesEnd: -1,
+      strings: this.#strings, moved: this.#moved,
+    }
+    const tapeSlot = ring?.place(n, RING_SLOTS, C_TAPE_WRITTEN, C_TAPE_CONSUMED) ?? null
+    if (tapeSlot !== null) {
+      ring!.slotBytes.set(new Uint8Array(this.#f.buffer, 0, n * 8), tapeSlot.at * 8)
+      out.at = tapeSlot.at
+      out.tapeEnd = tapeSlot.end
+    } else {
+      out.tape = this.#f.buffer.slice(0, n * 8)
+    }
     if (this.#bytes.length > 0) {
-      const arena = new Uint8Array(this.#bytesTotal)
-      let off = 0
+      const byteSlot = ring?.place(this.#bytesTotal, RING_BYTES, C_BYTES_WRITTEN, C_BYTES_CONSUMED) ?? null
+      const target = byteSlot !== null ? ring!.bytes : new Uint8Array(this.#bytesTotal)
+      let off = byteSlot !== null ? byteSlot.at : 0
       for (const b of this.#bytes) {
-        arena.set(b, off)
+        target.set(b, off)
         off += b.byteLength
       }
-      bytes = arena.buffer
+      if (byteSlot !== null) {
+        out.bytesAt = byteSlot.at
+        out.bytesEnd = byteSlot.end
+      } else {
+        out.bytes = target.buffer as ArrayBuffer
+      }
     }
-    const out: TapeParts = { tape: this.#f.buffer as ArrayBuffer, length: this.#n, strings: this.#strings, bytes, moved: this.#moved }
-    this.#f = new Float64Array(INITIAL_SLOTS)
-    this.#u = new BigUint64Array(this.#f.buffer)
     this.#n = 0
     this.#strings = []
     this.#bytes = []
@@ -123,6 +217,14 @@ export class TapeWriter {
     this.#moved = []
     this.#movedIndex = new Map()
     return out
+  }
+
+  /** What to transfer with a message made by finish(). */
+  static transferList(parts: TapeParts): ArrayBuffer[] {
+    const t = [...parts.moved]
+    if (parts.tape !== null) t.push(parts.tape)
+    if (parts.bytes !== null) t.push(parts.bytes)
+    return t
   }
 
   #reserve(slots: number): void {
@@ -213,17 +315,25 @@ export class TapeWriter {
   }
 }
 
-/** Rebuilds the results of one tape message, calling `each(callId, result)` in tape order. */
-export function readTape(parts: TapeParts, each: (callId: number, res: unknown) => void): void {
-  const f = new Float64Array(parts.tape, 0, parts.length)
-  const u = new BigUint64Array(parts.tape, 0, parts.length)
-  const bytes = parts.bytes
+/**
+ * Main thread: rebuilds the results of one message (from `ring`, or from the buffers the message
+ * carried), calling `each(callId, result)` in tape order, then tells the ring they were read.
+ */
+export function readTape(parts: TapeParts, ring: TapeRing | null, each: (callId: number, res: unknown) => void): void {
+  const f = parts.tape !== null ? new Float64Array(parts.tape) : ring!.slots
+  const u = parts.tape !== null ? new BigUint64Array(parts.tape) : ring!.u64
+  const bytes = parts.bytes !== null ? new Uint8Array(parts.bytes) : ring?.bytes ?? null
+  const bytesBase = parts.bytes !== null ? 0 : parts.bytesAt
   const strings = parts.strings
-  let n = 0
+  let n = parts.tape !== null ? 0 : parts.at
+  const end = n + parts.length
   const byteString = (): Buffer => {
-    const off = f[n++]!
+    const off = bytesBase + f[n++]!
     const len = f[n++]!
-    return Buffer.from(bytes!, off, len)
+    // A copy: the ring is written again (and a handle kept in a cache must not pin a message's bytes).
+    const b = Buffer.allocUnsafe(len)
+    b.set(bytes!.subarray(off, off + len))
+    return b
   }
   const attr = (): Fattr3 => {
     const a: Fattr3 = {
@@ -236,7 +346,8 @@ export function readTape(parts: TapeParts, each: (callId: number, res: unknown) 
     n += ATTR_SLOTS
     return a
   }
-  while (n < parts.length) {
+  const results: [number, unknown][] = []
+  while (n < end) {
     const callId = f[n++]!
     const schema = SCHEMAS[f[n++]!]!
     const mask = f[n++]!
@@ -271,6 +382,9 @@ export function readTape(parts: TapeParts, each: (callId: number, res: unknown) 
         }
       }
     }
-    each(callId, res)
+    results.push([callId, res])
   }
+  // Everything is read: the worker may write over it. Only then do callers run (they may make calls).
+  ring?.consumed(parts.tapeEnd, parts.bytesEnd)
+  for (const [id, res] of results) each(id, res)
 }

@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { XdrCodec } from '../xdr/codec.js'
 import { RpcConnectionPool, type RpcConnectionPoolOptions } from '../rpc/index.js'
 import { Nfs3Client, type CallCredential } from '../proto/nfs3/index.js'
-import { TapeWriter } from './result-tape.js'
+import { TapeRing, TapeWriter } from './result-tape.js'
 import {
   asBuffer, errorToWire, OPS, OP_CREATE, OP_WRITE, WRITE_DATA_ARG,
   S_BATCHES_IN, S_BATCHES_OUT, S_BY_PROC, S_CALLS, S_CREDS_DEFINED, S_IN_FLIGHT, S_MAJOR_TIMEOUTS, S_MAX_IN_FLIGHT,
@@ -25,6 +25,8 @@ export interface WorkerTask {
   rpc: Omit<RpcConnectionPoolOptions, 'onServerStatus'>
   /** Float64Array(STATS_SLOTS) memory this worker keeps its counters in. */
   stats: SharedArrayBuffer
+  /** The ring this worker writes its result tapes into (result-tape.ts createRingMemory). */
+  ring: SharedArrayBuffer
 }
 
 /**
@@ -34,8 +36,11 @@ export interface WorkerTask {
 const MOVE_MIN_BYTES = 16 * 1024
 /** The most bytes of RPC and NFS header that sit before READ data in its record (see xdr/codec.ts). */
 const READ_HEADER_MAX = 1024
-/** Counters are refreshed at least this often while calls are pending (retransmits happen between messages). */
-const STATS_REFRESH_MS = 250
+/**
+ * Counters are written with every reply message, and this often while calls are pending without
+ * replies (calls sent to a server that does not answer, retransmits, reconnects).
+ */
+const STATS_REFRESH_MS = 50
 
 /** Serves `task.port` until 'close'; resolves once the connections are closed. */
 export default async function serve(task: WorkerTask): Promise<void> {
@@ -49,7 +54,7 @@ export default async function serve(task: WorkerTask): Promise<void> {
     port.close()
     return
   }
-  const server = new WorkerServer(port, pool, new Float64Array(task.stats))
+  const server = new WorkerServer(port, pool, new Float64Array(task.stats), new TapeRing(task.ring))
   post({ t: 'ready' })
   await server.closed
 }
@@ -62,6 +67,7 @@ class WorkerServer {
   readonly #stats: Float64Array
   readonly #creds = new Map<number, CallCredential>()
   readonly #tape = new TapeWriter()
+  readonly #ring: TapeRing
   #err: [number, WireError][] = []
   #flushScheduled = false
   #batchesIn = 0
@@ -70,8 +76,9 @@ class WorkerServer {
   readonly #moves = { readsMoved: 0, readsCopied: 0, writesShared: 0, writesCopied: 0 }
   readonly #refresh: NodeJS.Timeout
 
-  constructor(port: MessagePort, pool: RpcConnectionPool, stats: Float64Array) {
+  constructor(port: MessagePort, pool: RpcConnectionPool, stats: Float64Array, ring: TapeRing) {
     this.#port = port
+    this.#ring = ring
     this.#pool = pool
     this.#client = new Nfs3Client(pool, XdrCodec.load())
     this.#stats = stats
@@ -97,7 +104,6 @@ class WorkerServer {
     }
     for (const call of calls) this.#run(call)
     for (const id of drop) this.#creds.delete(id)
-    this.#writeStats()
   }
 
   #run(call: WireCall): void {
@@ -108,25 +114,26 @@ class WorkerServer {
       this.#settle(callId, op, null, errorToWire(Object.assign(new Error(`credential ${call[2]} unknown to the worker`), { code: 'ERR_ENGINE_PROTOCOL', errno: 5 })))
       return
     }
-    const args = call.slice(3)
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]
+    // The call array is ours: its arguments (from index 3) become Buffers where they are bytes.
+    for (let i = 3; i < call.length; i++) {
+      const a = call[i]
       if (a instanceof Uint8Array) {
-        if (op === OP_WRITE && i === WRITE_DATA_ARG) {
+        if (op === OP_WRITE && i - 3 === WRITE_DATA_ARG) {
           if (a.buffer instanceof SharedArrayBuffer) this.#moves.writesShared++
           else this.#moves.writesCopied++
         }
-        args[i] = asBuffer(a)
+        call[i] = asBuffer(a)
       }
     }
     if (op === OP_CREATE) {
-      const how = args[2] as { verf?: Uint8Array }
+      const how = call[5] as { verf?: Uint8Array }
       if (how.verf instanceof Uint8Array) how.verf = asBuffer(how.verf)
     }
-    const fn = this.#client[OPS[op]!] as (cred: CallCredential, ...a: unknown[]) => Promise<unknown>
+    const fn = this.#client[OPS[op]!] as (cred: CallCredential, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => Promise<unknown>
     let p: Promise<unknown>
     try {
-      p = fn.call(this.#client, cred, ...args)
+      // Six arguments besides the credential at most (READDIRPLUS, MKNOD); missing ones are undefined, as when omitted.
+      p = fn.call(this.#client, cred, call[3], call[4], call[5], call[6], call[7], call[8])
     } catch (err) {
       p = Promise.reject(err)
     }
@@ -146,9 +153,8 @@ class WorkerServer {
   #flush(): void {
     this.#flushScheduled = false
     if (this.#tape.count === 0 && this.#err.length === 0) return
-    const parts = this.#tape.finish()
-    const transfer = [parts.tape, ...parts.moved]
-    if (parts.bytes !== null) transfer.push(parts.bytes)
+    const parts = this.#tape.finish(this.#ring)
+    const transfer = TapeWriter.transferList(parts)
     const msg: FromWorker = { t: 'replies', tape: parts, err: this.#err }
     this.#err = []
     this.#batchesOut++

@@ -10,7 +10,7 @@ import { RpcAcceptError, RpcClosedError, RpcConnectError, RpcDeniedError, RpcTim
 import { XdrDecodeError, XdrEncodeError } from '../../../src/xdr/index.js'
 import { NFS3ERR_BAD_COOKIE, NFS3ERR_STALE } from '../../../src/xdr/constants.js'
 import { BytePacker, EngineWorkerError, OP_CODE, errorToWire, rehydrateError, type WireError } from '../../../src/engine/wire.js'
-import { TapeWriter, readTape, SCHEMAS, type TapeParts } from '../../../src/engine/result-tape.js'
+import { TapeRing, TapeWriter, createRingMemory, readTape, SCHEMAS, type TapeParts } from '../../../src/engine/result-tape.js'
 import type { Fattr3 } from '../../../src/xdr/types.js'
 
 async function across<T>(value: T, transfer: ArrayBuffer[] = []): Promise<T> {
@@ -100,21 +100,15 @@ const RESULTS: [keyof typeof OP_CODE, Record<string, unknown>][] = [
   ['commit', { status: 0, verf: 42n }],
 ]
 
-test('every result shape survives the tape: same fields, same values, absent stays absent; bytes arrive as Buffers', async () => {
-  const w = new TapeWriter()
-  const moved: Uint8Array[] = []
+function writeAll(w: TapeWriter, moved: Uint8Array[]): void {
   RESULTS.forEach(([op, res], i) => w.write(1000 + i, OP_CODE[op], structuredClone(res), (d) => {
     const copy = new Uint8Array(d)
     moved.push(copy)
     return copy
   }))
-  const parts = w.finish()
-  const transfer = [parts.tape, ...parts.moved, ...(parts.bytes ? [parts.bytes] : [])]
-  const got = await across<TapeParts>(parts, transfer)
-  assert.is(parts.tape.byteLength, 0, 'the tape was transferred, not copied')
-  for (const m of moved) assert.is(m.buffer.byteLength, 0, 'READ data was transferred')
-  const seen: [number, unknown][] = []
-  readTape(got, (id, res) => seen.push([id, res]))
+}
+
+function checkResults(seen: [number, unknown][]): void {
   assert.is(seen.length, RESULTS.length)
   seen.forEach(([id, res], i) => {
     assert.is(id, 1000 + i)
@@ -123,6 +117,51 @@ test('every result shape survives the tape: same fields, same values, absent sta
     for (const k of ['fh', 'data', 'target', 'cookieverf']) if (k in r) assert.ok(Buffer.isBuffer(r[k]), `${k} is a Buffer`)
     for (const e of (r.entries ?? []) as { fh?: unknown }[]) if (e.fh !== undefined) assert.ok(Buffer.isBuffer(e.fh))
   })
+}
+
+test('every result shape survives the tape through the shared ring: same fields and values, absent stays absent, Buffers', async () => {
+  const mem = createRingMemory()
+  const writerRing = new TapeRing(mem)
+  const w = new TapeWriter()
+  const moved: Uint8Array[] = []
+  writeAll(w, moved)
+  const parts = w.finish(writerRing)
+  assert.is(parts.tape, null, 'the tape went into the ring')
+  assert.is(parts.bytes, null, 'so did the byte strings')
+  const got = await across<TapeParts>(parts, TapeWriter.transferList(parts))
+  for (const m of moved) assert.is(m.buffer.byteLength, 0, 'READ data was transferred, not copied')
+  const seen: [number, unknown][] = []
+  readTape(got, new TapeRing(mem), (id, res) => seen.push([id, res]))
+  checkResults(seen)
+})
+
+test('a full ring: the tape travels in a transferred buffer of its own; the ring frees up as the reader catches up', async () => {
+  const mem = createRingMemory()
+  const writerRing = new TapeRing(mem)
+  const readerRing = new TapeRing(mem)
+  const w = new TapeWriter()
+  const sent: TapeParts[] = []
+  // The reader reads nothing meanwhile: messages pile up until the ring is full.
+  for (let k = 0; k < 1000; k++) {
+    writeAll(w, [])
+    sent.push(w.finish(writerRing))
+    if (sent.at(-1)!.tape !== null) break
+  }
+  const last = sent.at(-1)!
+  assert.ok(last.tape !== null, 'the ring filled up')
+  const got = await across<TapeParts>(last, TapeWriter.transferList(last))
+  assert.is(last.tape!.byteLength, 0, 'the fallback tape was transferred')
+  const seen: [number, unknown][] = []
+  readTape(got, readerRing, (id, res) => seen.push([id, res]))
+  checkResults(seen)
+  // Reading the earlier messages (in order) gives the ring back.
+  for (const p of sent.slice(0, -1)) {
+    const s2: [number, unknown][] = []
+    readTape(p, readerRing, (id, res) => s2.push([id, res]))
+    checkResults(s2)
+  }
+  writeAll(w, [])
+  assert.is(w.finish(writerRing).tape, null, 'room in the ring again')
 })
 
 test('every procedure has a result schema', () => {
