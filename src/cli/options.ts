@@ -73,13 +73,14 @@ export const POOL_MIN_CORES = 8
 /**
  * The number of engine workers when `workers` is not given, from the cores this process may use:
  * 0 (inline) below POOL_MIN_CORES, else 1. Measured on a 2-core machine (README, Performance):
- * every load was slower pooled, by 13-45%: each RPC crosses two threads (about 85 us of added
- * latency there, which latency-bound loads such as a stat loop pay in full), and the worker's own
- * CPU (30-50% of a core) is taken from the main thread, the server, the kernel's FUSE work and the
- * application, which already share the 2 cores. What the pool saves is main-thread time on large
- * replies (128 KiB READ: 120-130 us of the main thread inline, about 40 pooled): worth a worker
- * only when that thread is the bottleneck and the worker has a core of its own beside the main
- * thread, the server and the application, so not below 8 cores (not measured here: no such machine).
+ * every load was slower pooled, by 15-55%: each RPC crosses two threads (a GETATTR alone in flight
+ * took 385 us pooled against 91 us inline there, which latency-bound loads such as a stat loop pay
+ * on every RPC), and the worker's own CPU (20-50% of a core) is taken from the main thread, the
+ * server, the kernel's FUSE work and the application, which already share the 2 cores. What the
+ * pool saves is main-thread time on large transfers (128 KiB READ: 128 us of the main thread
+ * inline, 39 pooled): worth a worker only when that thread is the bottleneck and the worker has a
+ * core of its own beside the main thread, the server and the application, so not below 8 cores
+ * (not measured: no such machine was available).
  */
 export function defaultWorkers(cores: number): number {
   return cores >= POOL_MIN_CORES ? 1 : 0
