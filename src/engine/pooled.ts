@@ -17,15 +17,15 @@
 // Ownership. WRITE data comes from allocWriteBuffer(): SharedArrayBuffer memory, so the worker
 // sends the very bytes the main thread keeps for a possible rewrite; the caller must leave them
 // unchanged while the WRITE is in flight. READ data arrives in an ArrayBuffer transferred to the
-// main thread (see wire.ts), which the caller copies once, into the FUSE buffer. File handles and
-// other small byte strings cross packed into one transferred ArrayBuffer per message.
+// main thread (see wire.ts), which the caller copies once, into the FUSE buffer. A 'calls'
+// message packs its file handles and other small byte strings into one transferred ArrayBuffer;
+// results come back as a tape of numbers in a ring of shared memory per worker (result-tape.ts).
 // Credentials are interned (credentials.ts): defined once per worker, then sent as an id.
 // Errors are rehydrated into the classes that were thrown (wire.ts).
 //
 // Caps: the engine's calls and bytes in flight are split evenly over the workers (each worker's
 // RpcConnectionPool enforces its share); calls go to the worker with the fewest outstanding, so
 // the shares fill evenly.
-import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -458,7 +458,3 @@ function workerModule(file: string | undefined): { filename: string; execArgv?: 
   return filename.endsWith('.ts') && !hasTsx ? { filename, execArgv: [...process.execArgv, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] } : { filename }
 }
 
-/** Cores the OS lets this process use (for the default number of workers). */
-export function cores(): number {
-  return availableParallelism()
-}
