@@ -29,7 +29,7 @@
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, type MessagePort, type Worker as NodeWorker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_MAX_CALLS_IN_FLIGHT, RpcClosedError, type RpcConnectionStats } from '../rpc/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
@@ -278,6 +278,11 @@ export class PooledEngine implements Engine {
 
   get workers(): number {
     return this.#workers.length
+  }
+
+  /** The worker threads piscina runs (to read their resource usage, or to stop one in a test). */
+  get threads(): readonly NodeWorker[] {
+    return this.#piscina.threads
   }
 
   /**

@@ -114,4 +114,25 @@ test('hard: calls wait while the server is silent; setHard(false) lets them fail
   assert.instance(await call, RpcTimeoutError)
 })
 
+test('a worker that dies: its calls fail with ERR_ENGINE_WORKER (EIO), the other worker serves the calls that follow', async () => {
+  let answer = false
+  const p = await peer(() => answer)
+  const e = await engine(p.port, { hard: true })
+  const calls = Array.from({ length: 10 }, () => e.getattr(cred, FH).then(() => 'answered', (err: unknown) => err))
+  await until(() => p.calls() === 10, 'the calls to reach the server')
+  const victim = e.threads[0]!
+  await victim.terminate()
+  // The victim's calls fail at once; the survivor's wait (hard) until the server answers.
+  const settled = await Promise.race([Promise.any(calls), new Promise((r) => setTimeout(() => r('none'), 5000))])
+  assert.instance(settled, Error)
+  assert.is((settled as { code?: string }).code, 'ERR_ENGINE_WORKER')
+  assert.is((settled as { errno?: number }).errno, 5)
+  answer = true
+  const results = await Promise.all(calls)
+  const failed = results.filter((r) => r !== 'answered')
+  assert.ok(failed.length >= 1 && failed.length <= 9, `${failed.length} of 10 failed: one worker's share`)
+  for (const f of failed) assert.is((f as { code?: string }).code, 'ERR_ENGINE_WORKER')
+  for (let i = 0; i < 6; i++) assert.is((await e.getattr(cred, FH)).attr?.size, 4096)
+})
+
 test.run()
