@@ -137,6 +137,17 @@ export class PooledEngine implements Engine {
    * after stopping everything it started.
    */
   static async open(opts: PooledEngineOptions): Promise<PooledEngine> {
+    // Until every worker answered, only piscina's threads and our ports stand between the caller
+    // and an empty event loop; a worker that fails closes its port. Hold the loop ourselves.
+    const keepAlive = setInterval(() => undefined, 1 << 30)
+    try {
+      return await PooledEngine.#open(opts)
+    } finally {
+      clearInterval(keepAlive)
+    }
+  }
+
+  static async #open(opts: PooledEngineOptions): Promise<PooledEngine> {
     const n = Math.max(1, Math.min(MAX_WORKERS, Math.floor(opts.workers)))
     const { filename, execArgv } = workerModule(opts.workerFile)
     const piscina = new Piscina({
