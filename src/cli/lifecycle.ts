@@ -9,10 +9,11 @@ import { RpcTimeoutError } from '../rpc/errors.js'
 import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/constants.js'
 import { getport } from '../proto/portmap/client.js'
 import { mnt, umnt } from '../proto/mount/client.js'
-import { InlineEngine, type Engine } from '../engine/index.js'
+import { availableParallelism } from 'node:os'
+import { InlineEngine, PooledEngine, type Engine, type EngineOptions } from '../engine/index.js'
 import { IdentityMap, checkRootReadable, loadLdapSettings, resolveLdapIdentity, type IdentityConfig } from '../identity/index.js'
 import { FuseMount, NfsFilesystem, patchedBindingAvailable } from '../fuse/index.js'
-import type { MountOptions } from './options.js'
+import { defaultWorkers, type MountOptions } from './options.js'
 import { isMounted } from './mounts.js'
 
 /** A failure to report as one line; `message` is safe to print (no secrets, no stack). */
@@ -101,18 +102,24 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     // Soft until the mount serves: a server that stops answering now fails the mount, and that
     // failure is the one line said about it (the status lines start once the mount serves).
     let serving = false
-    const engine: Engine = await InlineEngine.open({
+    const engineOpts: EngineOptions = {
       ...rpc,
       port: nfsPort,
       reservedPort,
       maxRecord: MAX_IO + RECORD_HEADROOM,
       reconnect: true,
+      nconnect: o.nconnect,
       onServerStatus: (up) => {
         if (serving) log(up ? `server ${host} OK` : `server ${host} not responding, ${o.hard ? 'still trying' : 'timed out'}`)
       },
-    }, codec)
+    }
+    const workers = o.workers ?? defaultWorkers(availableParallelism())
+    const engine: Engine = workers > 0 ? await PooledEngine.open({ ...engineOpts, workers }) : await InlineEngine.open(engineOpts, codec)
     cleanups.push(() => engine.close())
 
+    // FSINFO and the root GETATTR go through the engine the mount will serve with (the workers'
+    // connections when pooled): a server or worker that cannot serve fails the mount here, and
+    // errors cross back as the classes `said` knows (engine/wire.ts rehydrates them).
     const raw = identity.rawMountCredential()
     const nfsServer = `NFS server ${host} port ${nfsPort}`
     const info = await said(nfsServer, 'FSINFO', () => engine.fsinfo(raw, rootFh))
@@ -160,7 +167,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     engine.setHard(o.hard)
     serving = true
 
-    const printStats = (): void => log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize })}`)
+    const printStats = (): void => log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize, workers, nconnect: o.nconnect })}`)
     // With `stats`, SIGUSR2 prints the same line while serving (what a call counts at a given moment).
     if (o.stats) process.on('SIGUSR2', printStats)
     const done = new Promise<number>((resolve) => {

@@ -51,6 +51,10 @@ export interface MountOptions {
    */
   perm?: boolean
   stats: boolean
+  /** Engine worker threads (0: the inline engine); undefined: defaultWorkers(cores), decided at mount time. */
+  workers?: number
+  /** NFS connections per engine, or per worker when workers > 0 (nconnect). */
+  nconnect: number
   /** LDAP mode: resolve uid/gid from this username. */
   username?: string
   /** Where the LDAP password comes from: a file, or '-' for stdin. Never the password itself. */
@@ -62,9 +66,33 @@ export interface MountOptions {
 export const DEFAULTS = {
   timeo: 50,
   retrans: 3,
+  nconnect: 1,
 } as const
 
-const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats'])
+/** Fewest cores for which the default is the pooled engine (one worker); below it, inline. */
+export const POOL_MIN_CORES = 8
+
+/**
+ * The number of engine workers when `workers` is not given, from the cores this process may use:
+ * 0 (inline) below POOL_MIN_CORES, else 1. Measured on a 2-core machine (README, Performance):
+ * every load was slower pooled, by 15-55%: each RPC crosses two threads (a GETATTR alone in flight
+ * took 385 us pooled against 91 us inline there, which latency-bound loads such as a stat loop pay
+ * on every RPC), and the worker's own CPU (20-50% of a core) is taken from the main thread, the
+ * server, the kernel's FUSE work and the application, which already share the 2 cores. What the
+ * pool saves is main-thread time on large transfers (128 KiB READ: 128 us of the main thread
+ * inline, 39 pooled): worth a worker only when that thread is the bottleneck and the worker has a
+ * core of its own beside the main thread, the server and the application, so not below 8 cores
+ * (not measured: no such machine was available).
+ */
+export function defaultWorkers(cores: number): number {
+  return cores >= POOL_MIN_CORES ? 1 : 0
+}
+
+/** Range of `workers` and `nconnect` (MAX_WORKERS in src/engine). */
+export const MAX_WORKERS = 16
+export const MAX_NCONNECT = 16
+
+const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats', 'workers', 'nconnect'])
 const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm', 'sync', 'async'])
 
 export function parseSource(text: string): Source {
@@ -189,6 +217,7 @@ export function parseMountArgs(args: string[]): MountOptions {
     hard: true,
     sync: false,
     stats: false,
+    nconnect: DEFAULTS.nconnect,
   }
   let cacheSet = false
   for (const [name, value] of opts) {
@@ -220,6 +249,8 @@ export function parseMountArgs(args: string[]): MountOptions {
       case 'perm': out.perm = parseBool('perm', value); break
       case 'noperm': out.perm = !parseBool('noperm', value); break
       case 'stats': out.stats = parseBool('stats', value); break
+      case 'workers': out.workers = parseInt('workers', value, 0, MAX_WORKERS); break
+      case 'nconnect': out.nconnect = parseInt('nconnect', value, 1, MAX_NCONNECT); break
       case 'password':
         throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file=FILE' or 'password-file=-' (stdin)")
       case 'username': out.username = str(); break
@@ -326,6 +357,14 @@ Transport:
                    waiting calls fail with EIO. soft: the call fails with
                    ETIMEDOUT after timeo x (retrans + 1). Either way the mount itself (portmap,
                    MOUNT, the first calls) is soft, so a dead server fails the mount at once.
+  workers=N        Engine worker threads, 0-16. 0: NFS calls run on the main thread next to FUSE
+                   (the inline engine). N > 0: N threads (piscina), each with its own WASM codec
+                   and connection(s), fed in batches; the main thread keeps FUSE and the caches.
+                   Default: 0 below ${POOL_MIN_CORES} cores, else 1 (measured on 2 cores: the
+                   pool was slower on every load there; see README, Performance).
+  nconnect=N       NFS connections per engine, or per worker with workers > 0, 1-16 (default 1).
+                   Calls go to the connection with the fewest calls (then bytes) in flight; at
+                   most 128 calls and 64 MiB in flight per engine, more wait in a queue.
   timeo=N          Tenths of a second before an unanswered call is sent again (default ${DEFAULTS.timeo}).
   retrans=N        Retransmissions before a major timeout (default ${DEFAULTS.retrans}): 20 s by default.
                    Dropped connections are reopened and the calls in flight resent.
@@ -334,5 +373,5 @@ Transport:
                    (RPCs waiting for a reply now), maxInFlight (most RPCs in flight at once),
                    retransmits, reconnects, majorTimeouts (calls that waited a whole
                    timeo x (retrans + 1)), rewrittenChunks (data written again after a server
-                   restart), staleRetries, uncommittedBytes, rsize, wsize.
+                   restart), staleRetries, uncommittedBytes, rsize, wsize, workers, nconnect.
 `

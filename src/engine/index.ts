@@ -1,5 +1,7 @@
-// Engine layer: where NFS calls run. `InlineEngine` runs them on the main thread over one
-// pipelined connection; the interface leaves room for a worker-pool engine with several
-// connections, which the front end would use unchanged.
-export type { Engine, Nfs3Ops } from './engine.js'
+// Engine layer: where NFS calls run. `InlineEngine` runs them on the main thread; `PooledEngine`
+// in piscina worker threads that own their sockets and WASM codecs, fed in batches over one
+// MessagePort each (design note in pooled.ts, message format in wire.ts). Either opens `nconnect`
+// connections (src/rpc RpcConnectionPool) and the FUSE front end uses both unchanged.
+export type { Engine, EngineOptions, Nfs3Ops } from './engine.js'
 export { InlineEngine } from './inline.js'
+export { PooledEngine, MAX_WORKERS, type PooledEngineOptions, type PoolTransferStats } from './pooled.js'

@@ -54,24 +54,8 @@ export class WriteBudget {
   held = 0
   /** Of `held`, what the server has not acknowledged yet (queued or in flight). */
   dirty = 0
-  /**
-   * wsize buffers given back after their data was committed, handed out again: a writer that
-   * streams gigabytes reuses a few dozen megabytes instead of leaving a trail of garbage for the
-   * collector (which is what drove the daemon's resident size, not the data held at any time).
-   */
-  readonly #free: Buffer[] = []
 
   constructor(readonly limit = 48 * 1024 * 1024) {}
-
-  take(size: number, alloc: (size: number) => Buffer): Buffer {
-    const b = this.#free.pop()
-    if (b !== undefined && b.length === size) return b
-    return alloc(size)
-  }
-
-  give(buf: Buffer, size: number): void {
-    if (buf.length === size && this.#free.length * size < this.limit) this.#free.push(buf)
-  }
 }
 
 interface Chunk {
@@ -144,7 +128,7 @@ export class WriteBehind {
         const rest = src.length - done
         // Sequential data gets room to coalesce; a random write gets just what it needs.
         const size = offset + done === this.#lastEnd ? this.#opts.wsize : Math.min(rest, this.#opts.wsize)
-        c = { offset: offset + done, data: this.#opts.budget.take(size, (n) => this.#engine.allocWriteBuffer(n)), length: 0, whole: true }
+        c = { offset: offset + done, data: this.#engine.allocWriteBuffer(size), length: 0, whole: true }
         this.#pending = c
       }
       const n = Math.min(src.length - done, c.data.length - c.length)
@@ -292,8 +276,9 @@ export class WriteBehind {
     }
   }
 
+  /** Committed or failed for good: the engine reuses the memory (fresh memory costs page faults). */
   #recycle(c: Chunk): void {
-    if (c.whole) this.#opts.budget.give(c.data, this.#opts.wsize)
+    if (c.whole) this.#engine.releaseWriteBuffer(c.data)
   }
 
   /** [start, end) is being written anew: older acknowledged data there must never be rewritten over it. */

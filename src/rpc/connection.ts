@@ -28,6 +28,7 @@
 import * as net from 'node:net'
 import { RecordReader } from './record.js'
 import { RpcClosedError, RpcConnectError, RpcTimeoutError } from './errors.js'
+import type { RpcTransport } from './transport.js'
 
 export interface RpcConnectionOptions {
   host: string
@@ -89,7 +90,7 @@ const TICK_MS = 100
 const RECONNECT_MIN_MS = 50
 const RECONNECT_MAX_MS = 2000
 
-export class RpcConnection {
+export class RpcConnection implements RpcTransport {
   readonly #opts: RpcConnectionOptions
   readonly #pending = new Map<number, Pending>()
   #socket: net.Socket | null = null
@@ -108,6 +109,8 @@ export class RpcConnection {
   #lastDrop: string | null = null
   /** The socket #onMajorTimeout destroyed for its silence (its close is ours, not the server's). */
   #silentDestroyed: net.Socket | null = null
+  /** The socket corked until the end of this tick (see #send), or null. */
+  #corked: net.Socket | null = null
   #stats: Omit<RpcConnectionStats, 'inFlight'> = { calls: 0, replies: 0, byProc: {}, maxInFlight: 0, retransmits: 0, reconnects: 0, majorTimeouts: 0 }
 
   private constructor(opts: RpcConnectionOptions) {
@@ -188,6 +191,21 @@ export class RpcConnection {
     })
   }
 
+  /**
+   * Drops the current socket if it has delivered no reply since `since` (Date.now() ms; attaching
+   * a socket counts as a reply): a sibling connection to the same server was just found silent for
+   * a whole major timeout, and this one has no evidence of life either (RpcConnectionPool). Calls
+   * in flight are resent on a fresh socket; an idle connection reconnects at its next call.
+   * Returns true when the socket was dropped.
+   */
+  dropIfSilentSince(since: number): boolean {
+    const sock = this.#socket
+    if (sock === null || this.#connecting !== null || this.#lastReplyAt >= since) return false
+    this.#silentDestroyed = sock
+    sock.destroy()
+    return true
+  }
+
   /** Fails pending calls with RpcClosedError and closes the socket. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -208,8 +226,21 @@ export class RpcConnection {
     }
   }
 
+  /**
+   * Writes a call. The socket stays corked until the end of the current tick, so the calls made
+   * in one tick (a pooled engine's batch, a WRITE's header + data + pad) leave in one writev
+   * instead of one system call each.
+   */
   #send(sock: net.Socket, p: Pending, retransmission = false): void {
     p.sent = true
+    if (this.#corked !== sock) {
+      this.#corked = sock
+      sock.cork()
+      process.nextTick(() => {
+        if (this.#corked === sock) this.#corked = null
+        sock.uncork()
+      })
+    }
     if (retransmission) {
       // A copy: the reply to the first transmission may arrive while this one still waits in the
       // socket's queue, and the caller may then reuse its buffers (write-behind recycles them).
@@ -217,9 +248,7 @@ export class RpcConnection {
     } else if (Buffer.isBuffer(p.record)) {
       sock.write(p.record)
     } else {
-      sock.cork()
       for (const b of p.record as readonly Buffer[]) sock.write(b)
-      process.nextTick(() => sock.uncork())
     }
   }
 

@@ -1,4 +1,4 @@
-// NFSv3 procedures (RFC 1813 §3.3) over one RpcConnection.
+// NFSv3 procedures (RFC 1813 §3.3) over an RpcTransport (one connection, or a pool of them).
 //
 // Each method resolves with the NFS3_OK result and rejects with Nfs3Error for any other
 // nfsstat3 (NFS3ERR_JUKEBOX is first retried with backoff, RFC 1813 §3: "the server is
@@ -14,9 +14,12 @@ import {
   NFSPROC3_PATHCONF, NFSPROC3_READ, NFSPROC3_READDIRPLUS, NFSPROC3_READLINK, NFSPROC3_REMOVE, NFSPROC3_RENAME,
   NFSPROC3_RMDIR, NFSPROC3_SETATTR, NFSPROC3_SYMLINK, NFSPROC3_WRITE, NFS_V3,
 } from '../../xdr/constants.js'
-import { invoke, type RpcConnection } from '../../rpc/index.js'
+import { invoke, type RpcTransport } from '../../rpc/index.js'
 import { Nfs3Error } from './errors.js'
 import type { CallCredential } from './types.js'
+
+/** Bytes of a READ reply besides the data: RPC header, verifier, post_op_attr, count, eof (at most 532). */
+const READ_REPLY_OVERHEAD = 532
 
 /** JUKEBOX backoff: 100 ms doubling to 2 s, about 30 s in all before EAGAIN (soft; hard retries on). */
 const JUKEBOX_FIRST_MS = 100
@@ -28,15 +31,15 @@ const ZERO_PAD = [Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(2), Buffer.allo
 type Ok<T> = T & { status: typeof NFS3_OK }
 
 export class Nfs3Client {
-  readonly #conn: RpcConnection
+  readonly #conn: RpcTransport
   readonly #codec: XdrCodec
 
-  constructor(conn: RpcConnection, codec: XdrCodec) {
+  constructor(conn: RpcTransport, codec: XdrCodec) {
     this.#conn = conn
     this.#codec = codec
   }
 
-  get connection(): RpcConnection {
+  get connection(): RpcTransport {
     return this.#conn
   }
 
@@ -44,10 +47,11 @@ export class Nfs3Client {
     proc: number,
     encode: (xid: number) => Buffer | readonly Buffer[],
     decode: (msg: Buffer) => Decoded<T>,
+    replyBytes?: number,
   ): Promise<Ok<T>> {
     let delay = JUKEBOX_FIRST_MS
     for (let attempt = 0; ; attempt++) {
-      const res = await invoke(this.#conn, NFS_PROG, proc, encode, decode)
+      const res = await invoke(this.#conn, NFS_PROG, proc, encode, decode, replyBytes)
       if (res.status === NFS3_OK) return res as Ok<T>
       if (res.status !== NFS3ERR_JUKEBOX || (attempt >= JUKEBOX_TRIES && !this.#conn.hard)) throw new Nfs3Error(res.status, proc)
       await new Promise((r) => setTimeout(r, delay))
@@ -88,7 +92,7 @@ export class Nfs3Client {
   /** One READ; the server may return fewer bytes than asked (callers loop). */
   read(cred: CallCredential, fh: Buffer, offset: number, count: number): Promise<Ok<ReadRes>> {
     const c = this.#codec
-    return this.#call(NFSPROC3_READ, (x) => c.read(x, cred.auth, fh, offset, count), (m) => c.decodeRead(m, cred.map))
+    return this.#call(NFSPROC3_READ, (x) => c.read(x, cred.auth, fh, offset, count), (m) => c.decodeRead(m, cred.map), count + READ_REPLY_OVERHEAD)
   }
 
   /** One WRITE of all of `data`; the reply count may be short (callers resend the rest). */

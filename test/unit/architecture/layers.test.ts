@@ -54,6 +54,26 @@ test('fuse-native is imported by src/fuse/adapter.ts alone', () => {
   assert.equal(users.map((f) => relative(root, f)), ['src/fuse/adapter.ts'])
 })
 
+test('src/fuse sees the engine layer only as the Engine interface: type imports from engine/index.ts, nothing else', () => {
+  const bad: string[] = []
+  for (const file of files(join(root, 'src', 'fuse'))) {
+    const text = readFileSync(file, 'utf8')
+    for (const m of text.matchAll(/(?:^|\n)\s*(import|export)(\s+type)?\s[^'"]*?from\s+['"]([^'"]+)['"]/g)) {
+      const spec = m[3]!
+      if (!spec.startsWith('.') || layerOf(resolve(dirname(file), spec)) !== 'engine') continue
+      if (m[2] === undefined || resolve(dirname(file), spec) !== join(root, 'src', 'engine', 'index.js')) bad.push(`${relative(root, file)}: ${m[0].trim()}`)
+    }
+  }
+  assert.equal(bad, [])
+})
+
+test('threads belong to the engine: piscina in src/engine/pooled.ts alone, worker_threads in src/engine only', () => {
+  const users = (pred: (spec: string) => boolean): string[] =>
+    files(join(root, 'src')).filter((f) => imports(f).some(pred)).map((f) => relative(root, f)).sort()
+  assert.equal(users((s) => s === 'piscina'), ['src/engine/pooled.ts'])
+  assert.equal(users((s) => s === 'node:worker_threads' || s === 'worker_threads').filter((f) => !f.startsWith('src/engine/')), [])
+})
+
 test('the protocol layers and the WASM core stay free of FUSE and of main-thread-only modules', () => {
   const bad: string[] = []
   for (const dir of ['src/xdr', 'src/rpc', 'src/proto', 'assembly']) {

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parseMountArgs, parseSource, UsageError } from '../../../src/cli/options.js'
+import { defaultWorkers, parseMountArgs, parseSource, UsageError } from '../../../src/cli/options.js'
 
 const fails = (args: string[], text: string | RegExp): void => {
   assert.throws(() => parseMountArgs(args), (e: unknown) => e instanceof Error && (typeof text === 'string' ? e.message === text : text.test(e.message)) ,
@@ -103,6 +103,32 @@ test('LDAP options: username with uid/gid, missing password, password on argv', 
   assert.is(o.username, 'alice')
   assert.is(o.passwordFile, '-')
   assert.is(o.ldapConfig, '/etc/x.conf')
+})
+
+test('workers and nconnect: ranges, both spellings; workers undefined by default (decided from the cores at mount time)', () => {
+  const d = parseMountArgs(['h:/e', '/m'])
+  assert.is(d.workers, undefined)
+  assert.is(d.nconnect, 1)
+  const a = parseMountArgs(['h:/e', '/m', '-o', 'workers=0,nconnect=4'])
+  assert.equal([a.workers, a.nconnect], [0, 4])
+  const b = parseMountArgs(['h:/e', '/m', '--workers', '16', '--nconnect=16'])
+  assert.equal([b.workers, b.nconnect], [16, 16])
+  fails(['h:/e', '/m', '-o', 'workers=17'], "Invalid 'workers' option (expected an integer 0-16)")
+  fails(['h:/e', '/m', '-o', 'workers'], "Invalid 'workers' option (expected an integer 0-16)")
+  fails(['h:/e', '/m', '-o', 'nconnect=0'], "Invalid 'nconnect' option (expected an integer 1-16)")
+  fails(['h:/e', '/m', '-o', 'nconnect=2.5'], "Invalid 'nconnect' option (expected an integer 1-16)")
+})
+
+test('defaultWorkers: inline below 8 cores (measured: the pool lost on every load on 2), one worker from 8', () => {
+  assert.equal([1, 2, 4, 7].map(defaultWorkers), [0, 0, 0, 0])
+  assert.equal([8, 16, 128].map(defaultWorkers), [1, 1, 1])
+})
+
+test('defaultWorkers: a whole number of workers in 0..16 for any core count, never more than the cores', () => {
+  for (const cores of [1, 2, 3, 4, 8, 16, 64, 256]) {
+    const w = defaultWorkers(cores)
+    assert.ok(Number.isInteger(w) && w >= 0 && w <= 16 && w <= cores, `${cores} cores -> ${w}`)
+  }
 })
 
 test.run()

@@ -22,6 +22,7 @@ function make(engine: Partial<Engine>, opts: Partial<{ rsize: number; wsize: num
     access: async () => ({ status: 0, access: 0x3f }),
     getattr: async () => ({ status: 0, attr: attr(2) }),
     allocWriteBuffer: (n: number) => Buffer.alloc(n),
+    releaseWriteBuffer: () => undefined,
   }
   return new NfsFilesystem({ ...base, ...engine } as unknown as Engine, new IdentityMap({ kind: 'mapped', uid: 1234, gid: 1234 }), ROOT,
     { rsize: opts.rsize ?? 4096, wsize: opts.wsize ?? 4096, readonly: false, sync: opts.sync ?? false, dentryTtlMs: 1000, attrMaxAgeMs: opts.attrMaxAgeMs ?? 0, log: () => undefined })

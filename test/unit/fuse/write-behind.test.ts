@@ -12,11 +12,12 @@ const FH = Buffer.from('fh')
 interface Sent { offset: number; data: Buffer; stable: number; answer: (err?: Error) => void }
 
 /** An engine whose WRITEs wait until the test answers them; the "server" file is `disk`. */
-function scripted(opts: { autoAnswer?: boolean; verf?: () => bigint } = {}): { engine: Engine; sent: Sent[]; disk: Buffer; commits: number } {
-  const state = { sent: [] as Sent[], disk: Buffer.alloc(64 * 1024 * 1024), commits: 0, engine: undefined as unknown as Engine }
+function scripted(opts: { autoAnswer?: boolean; verf?: () => bigint; commitFails?: () => boolean } = {}): { engine: Engine; sent: Sent[]; disk: Buffer; commits: number; released: Buffer[] } {
+  const state = { sent: [] as Sent[], disk: Buffer.alloc(64 * 1024 * 1024), commits: 0, released: [] as Buffer[], engine: undefined as unknown as Engine }
   const verf = opts.verf ?? (() => 1n)
   state.engine = {
     allocWriteBuffer: (n: number) => Buffer.alloc(n),
+    releaseWriteBuffer: (b: Buffer) => { state.released.push(b) },
     write: (_c: unknown, _fh: Buffer, offset: number, data: Buffer, stable: number) => new Promise((resolve, reject) => {
       const copy = Buffer.from(data)
       const answer = (err?: Error): void => {
@@ -28,6 +29,7 @@ function scripted(opts: { autoAnswer?: boolean; verf?: () => bigint } = {}): { e
       if (opts.autoAnswer) answer()
     }),
     commit: async () => {
+      if (opts.commitFails?.()) throw Object.assign(new Error('io'), { code: 'ERR_NFS3_STATUS', errno: 5 })
       state.commits++
       return { status: 0, verf: verf() }
     },
@@ -169,6 +171,23 @@ test('all files of a mount share the budget: past it a writer commits before it 
   assert.is(budget.held, 600)
   a.discard()
   assert.is(budget.held, 0)
+})
+
+test('a chunk\'s memory goes back to the engine only once its COMMIT succeeded, whole', async () => {
+  let failing = true
+  const s = scripted({ autoAnswer: true, commitFails: () => failing })
+  const w = make(s.engine, { wsize: 64 * 1024 })
+  for (let i = 0; i < 4; i++) await w.write(piece(64 * 1024, i), i * 64 * 1024)
+  await w.drain()
+  assert.is(s.sent.length, 4)
+  assert.is(s.released.length, 0, 'acknowledged UNSTABLE: kept for a rewrite')
+  await w.sync().then(() => assert.unreachable('COMMIT failed'), () => undefined)
+  assert.is(s.released.length, 0, 'a failed COMMIT keeps them for the next attempt')
+  failing = false
+  await w.sync()
+  assert.is(s.released.length, 4)
+  for (const b of s.released) assert.is(b.length, 64 * 1024)
+  for (let i = 0; i < 4; i++) assert.is(s.disk[i * 64 * 1024 + 100], i, 'the data reached the server')
 })
 
 test.run()
