@@ -21,11 +21,16 @@ export const MAX_AHEAD = 8 * 1024 * 1024
 /** Reads in a row at the expected offset before prefetching starts (one read is not a pattern). */
 const SEQUENTIAL_AFTER = 2
 /**
- * How far a read may land from the expected offset and still count as sequential: the kernel's
- * own readahead (128 KiB for FUSE) sends a couple of requests at once, and libfuse's threads hand
- * them over in any order.
+ * How far a read may land from the furthest one so far and still belong to the same stream: 16
+ * requests of its size, at least 256 KiB, at most REORDER_SLACK. The kernel sends its readahead as
+ * several 128 KiB requests at once (up to the mount's read_ahead_kb), and libfuse's threads hand
+ * them over in any order, so a reader going forward looks like small jumps both ways; small reads
+ * (O_DIRECT, 4 KiB) get a narrow band, so random ones are not mistaken for a stream.
  */
-const REORDER_SLACK = 512 * 1024
+const REORDER_SLACK = 2 * 1024 * 1024
+const MIN_SLACK = 256 * 1024
+/** Chunks are kept this far behind the furthest read: its siblings from the same batch may still come. */
+const KEEP_BEHIND = REORDER_SLACK
 
 /** Readahead bytes of all open files of a mount; past `limit` nothing more is prefetched. */
 export class ReadAheadBudget {
@@ -65,8 +70,9 @@ export class ReadAhead {
 
   /** Reads up to `length` bytes at `offset` into `into`; loops over short reads until EOF. */
   async read(into: Buffer, length: number, offset: number): Promise<number> {
-    const sequential = this.#expected >= 0 && Math.abs(offset - this.#expected) <= REORDER_SLACK
-    if (sequential || this.#covers(offset)) {
+    const slack = Math.min(REORDER_SLACK, Math.max(16 * length, MIN_SLACK))
+    const inStream = this.#expected >= 0 && Math.abs(offset - this.#expected) <= slack
+    if (inStream || this.#covers(offset)) {
       this.#streak++
       this.#expected = Math.max(this.#expected, offset + length)
     } else {
@@ -74,9 +80,9 @@ export class ReadAhead {
       this.drop()
       this.#expected = offset + length
     }
-    if (this.#streak >= SEQUENTIAL_AFTER) this.#fill(offset + length)
+    if (this.#streak >= SEQUENTIAL_AFTER) this.#fill(this.#expected)
     const n = this.#covers(offset) ? await this.#serve(into, length, offset) : await this.#direct(into, 0, length, offset)
-    this.#release(offset)
+    this.#release(this.#expected - KEEP_BEHIND)
     return n
   }
 
@@ -156,7 +162,7 @@ export class ReadAhead {
     return done
   }
 
-  /** Drops the chunks wholly before `offset`: the reader has passed them. */
+  /** Drops the chunks wholly before `offset`: the reader has passed them (with some slack). */
   #release(offset: number): void {
     let i = 0
     while (i < this.#chunks.length && this.#chunks[i]!.offset + this.#chunks[i]!.length <= offset) {

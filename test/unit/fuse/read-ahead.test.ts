@@ -115,4 +115,28 @@ test('the mount-wide budget caps what all readers prefetch', async () => {
   for (const o of out) assert.ok(o.equals(content))
 })
 
+test('the kernel\'s readahead batches arrive concurrently and out of order: still one stream, served from the window', async () => {
+  // 1 MiB of kernel readahead = 8 requests of 128 KiB at once, handed over in a shuffled order.
+  const content = file(32 * RSIZE)
+  const s = server(content)
+  const ra = new ReadAhead(s.engine, cred, FH, RSIZE, new ReadAheadBudget())
+  const out = Buffer.alloc(content.length)
+  let x = 99
+  for (let batch = 0; batch < content.length; batch += RSIZE) {
+    const offs = Array.from({ length: RSIZE / K128 }, (_, i) => batch + i * K128)
+    for (let i = offs.length - 1; i > 0; i--) {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0
+      const j = x % (i + 1);
+      [offs[i], offs[j]] = [offs[j]!, offs[i]!]
+    }
+    const n = await Promise.all(offs.map((off) => ra.read(out.subarray(off, off + K128), K128, off)))
+    assert.ok(n.every((k) => k === K128))
+  }
+  assert.ok(out.equals(content))
+  // Each byte fetched about once: mostly rsize READs ahead, few plain 128 KiB ones.
+  const fetched = s.reads.reduce((a, r) => a + r.count, 0)
+  assert.ok(fetched <= content.length + MAX_AHEAD + 4 * RSIZE, `${fetched} bytes fetched for ${content.length}`)
+  assert.ok(s.reads.filter((r) => r.count === RSIZE).length >= 28, `${s.reads.length} READs`)
+})
+
 test.run()
