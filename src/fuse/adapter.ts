@@ -8,6 +8,7 @@ import { toErrno } from './errno.js'
 import type { FuseOperations, TimeArg } from './operations.js'
 import { toStatArray, type FuseStat } from './stat.js'
 import { clampNfsTime3 } from './time.js'
+import { FUSE_READAHEAD_KIB, setReadAheadWindow } from './readahead-window.js'
 
 const require = createRequire(import.meta.url)
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -46,6 +47,8 @@ export interface FuseMountOptions {
   defaultPermissions: boolean
   /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short; false: none (hard mounts). */
   opTimeoutMs: number | false
+  /** The kernel's readahead window for this mount in KiB (readahead-window.ts); default FUSE_READAHEAD_KIB. */
+  readAheadKiB?: number
   log: (line: string) => void
 }
 
@@ -111,9 +114,11 @@ const MapnfsFuse = withExactHandlers(Fuse)
 export class FuseMount {
   readonly #fuse: FuseInstance
   readonly #mountpoint: string
+  readonly #opts: FuseMountOptions
 
   constructor(mountpoint: string, fs: FuseOperations, opts: FuseMountOptions) {
     this.#mountpoint = mountpoint
+    this.#opts = opts
     this.#fuse = new MapnfsFuse(mountpoint, buildOps(fs, opts.log), {
       allowOther: true,
       autoCache: opts.autoCache,
@@ -128,8 +133,10 @@ export class FuseMount {
     return this.#mountpoint
   }
 
-  mount(): Promise<void> {
-    return new Promise((resolve, reject) => this.#fuse.mount((err) => (err ? reject(err) : resolve())))
+  async mount(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.#fuse.mount((err) => (err ? reject(err) : resolve())))
+    const why = await setReadAheadWindow(this.#mountpoint, this.#opts.readAheadKiB ?? FUSE_READAHEAD_KIB)
+    if (why !== null) this.#opts.log(`mapnfs: kernel readahead left at its default (${why})`)
   }
 
   unmount(): Promise<void> {

@@ -1,7 +1,9 @@
 // The foreground lifecycle: one readiness line on stdout, then SIGINT, SIGTERM or `mapnfs unmount`
 // each end the mount with exit code 0 and nothing left in /proc/mounts.
 import * as assert from 'uvu/assert'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { FUSE_READAHEAD_KIB, readAheadFile } from '../../src/fuse/readahead-window.js'
 import { makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint } from '../fixtures/paths.js'
 import { mountCli, mountCount, mountedLine, requireCli, runCli, shAs } from '../fixtures/mount.js'
@@ -28,6 +30,24 @@ s.test('stdout is exactly the readiness line; SIGTERM exits 0 and unmounts', asy
   const u = await m.unmount()
   assert.is(u.code, 0, u.stderr)
   assert.is(mountCount(mnt), 0)
+})
+
+s.test('the mount gets a 512 KiB kernel readahead window (its own bdi), gone with the mount', async ({ g, exp }) => {
+  const mnt = makeMountpoint()
+  const m = await mountCli(nfsSource(exp), mnt, opts(g))
+  let file = ''
+  try {
+    file = await readAheadFile(mnt)
+    // The same device as /proc/self/mountinfo names for this mount point.
+    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === mnt)!
+    assert.is(file, `/sys/class/bdi/${line.split(' ')[2]}/read_ahead_kb`)
+    assert.is(readFileSync(file, 'utf8').trim(), String(FUSE_READAHEAD_KIB))
+    assert.is(FUSE_READAHEAD_KIB, 512)
+  } finally {
+    const u = await m.unmount()
+    assert.is(u.code, 0, u.stderr)
+  }
+  assert.not.ok(existsSync(file), `${file} outlived the mount`)
 })
 
 s.test('SIGINT exits 0 and unmounts', async ({ g, exp }) => {
