@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     for (const c of [...delayColumns.values(), ...columns.values()].reverse()) await c.stop().catch(() => undefined)
     await proxy?.stop().catch((err: Error) => problems.push(`stopping the delay proxy: ${firstLine(err)}`))
     cpFiles?.remove()
-    await g?.stop()
+    await g?.stop().catch((err: Error) => problems.push(`stopping nfs-ganesha: ${firstLine(err)}`))
   }
   const busyAfter = await machineBusyOver(IDLE_CHECK_MS)
   const direct = g === undefined ? undefined : rttMs.get(g.nfsPort)
