@@ -2,7 +2,7 @@
 // calls in flight, bounds, ordering of overlapping writes, failures reported later, budgets.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { WriteBehind, WriteBudget, DIRTY_LIMIT } from '../../../src/fuse/write-behind.js'
+import { WriteBehind, WriteBudget, DIRTY_LIMIT, COMMIT_START, COMMIT_LIMIT } from '../../../src/fuse/write-behind.js'
 import type { Engine } from '../../../src/engine/index.js'
 import { FILE_SYNC, UNSTABLE } from '../../../src/xdr/types.js'
 
@@ -12,7 +12,7 @@ const FH = Buffer.from('fh')
 interface Sent { offset: number; data: Buffer; stable: number; answer: (err?: Error) => void }
 
 /** An engine whose WRITEs wait until the test answers them; the "server" file is `disk`. */
-function scripted(opts: { autoAnswer?: boolean; verf?: () => bigint; commitFails?: () => boolean } = {}): { engine: Engine; sent: Sent[]; disk: Buffer; commits: number; released: Buffer[] } {
+function scripted(opts: { autoAnswer?: boolean; verf?: () => bigint; commitFails?: () => boolean; commitGate?: () => Promise<void> } = {}): { engine: Engine; sent: Sent[]; disk: Buffer; commits: number; released: Buffer[] } {
   const state = { sent: [] as Sent[], disk: Buffer.alloc(64 * 1024 * 1024), commits: 0, released: [] as Buffer[], engine: undefined as unknown as Engine }
   const verf = opts.verf ?? (() => 1n)
   state.engine = {
@@ -29,6 +29,7 @@ function scripted(opts: { autoAnswer?: boolean; verf?: () => bigint; commitFails
       if (opts.autoAnswer) answer()
     }),
     commit: async () => {
+      if (opts.commitGate) await opts.commitGate()
       if (opts.commitFails?.()) throw Object.assign(new Error('io'), { code: 'ERR_NFS3_STATUS', errno: 5 })
       state.commits++
       return { status: 0, verf: verf() }
@@ -188,6 +189,55 @@ test('a chunk\'s memory goes back to the engine only once its COMMIT succeeded, 
   assert.is(s.released.length, 4)
   for (const b of s.released) assert.is(b.length, 64 * 1024)
   for (let i = 0; i < 4; i++) assert.is(s.disk[i * 64 * 1024 + 100], i, 'the data reached the server')
+})
+
+test('a COMMIT starts in the background at COMMIT_START: the writer goes on, and waits only at COMMIT_LIMIT', async () => {
+  const MiB = 1024 * 1024
+  const gates: (() => void)[] = []
+  const s = scripted({ autoAnswer: true, commitGate: () => new Promise<void>((r) => gates.push(r)) })
+  const w = make(s.engine, { budget: new WriteBudget(4 * COMMIT_LIMIT) })
+  let off = 0
+  const writeMiB = async (): Promise<void> => {
+    for (let i = 0; i < 8; i++, off += 128 * 1024) await w.write(piece(128 * 1024, 1), off)
+    await new Promise((r) => setImmediate(r))
+  }
+  while (off < COMMIT_START + 2 * MiB) await writeMiB()
+  assert.is(gates.length, 1, 'one COMMIT sent in the background')
+  // The COMMIT hangs; the writer keeps going up to COMMIT_LIMIT, then waits for it.
+  let blocked = true
+  const more = (async () => { while (off < COMMIT_LIMIT + 4 * MiB) await writeMiB() })().then(() => { blocked = false })
+  for (let i = 0; i < 200 && off < COMMIT_LIMIT; i++) await new Promise((r) => setImmediate(r))
+  assert.ok(off >= COMMIT_LIMIT - 2 * MiB, `the writer stopped at ${off / MiB} MiB while the COMMIT was in flight`)
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
+  assert.ok(blocked && off <= COMMIT_LIMIT + 2 * MiB, `the writer went on to ${off / MiB} MiB past COMMIT_LIMIT`)
+  while (gates.length > 0) { gates.shift()!(); await new Promise((r) => setTimeout(r, 1)) }
+  const drainGates = setInterval(() => { while (gates.length > 0) gates.shift()!() }, 1)
+  await more
+  await w.sync()
+  clearInterval(drainGates)
+  assert.ok(s.commits >= 2)
+})
+
+test('a write sent while a COMMIT is in flight is never overwritten by that COMMIT\'s rewrite', async () => {
+  let verf = 1n
+  let open!: () => void
+  const gate = new Promise<void>((r) => { open = r })
+  const s = scripted({ autoAnswer: true, verf: () => verf, commitGate: () => gate })
+  const w = make(s.engine, { wsize: 4096 })
+  await w.write(piece(4096, 1), 0)
+  await w.drain()
+  const committing = w.commit()
+  await new Promise((r) => setImmediate(r))
+  // New data over the chunk the COMMIT covers, acknowledged before the COMMIT's reply.
+  await w.write(piece(100, 2), 50)
+  await w.drain()
+  // The server restarted: that COMMIT's verifier differs, so the chunk it covers is rewritten.
+  verf = 2n
+  open()
+  assert.ok(await committing >= 1, 'the chunk was rewritten')
+  assert.ok(s.disk.subarray(50, 150).every((b) => b === 2), 'the rewrite put old data over newer data')
+  assert.ok(s.disk.subarray(0, 50).every((b) => b === 1))
+  await w.sync()
 })
 
 test.run()
