@@ -227,19 +227,26 @@ export class RpcConnection implements RpcTransport {
   }
 
   /**
-   * Writes a call. The socket stays corked until the end of the current tick, so the calls made
-   * in one tick (a pooled engine's batch, a WRITE's header + data + pad) leave in one writev
-   * instead of one system call each.
+   * Writes a call. The socket stays corked for a while, so calls made together (a pooled engine's
+   * batch, a WRITE's header + data + pad) leave in one writev instead of one system call each:
+   * - alone in flight, until the end of this tick: a lone call (a stat's LOOKUP) must not wait;
+   * - with other calls in flight, until the end of this turn of the event loop (setImmediate), so
+   *   the calls of all FUSE requests handed over in one turn go out together. Each FUSE request
+   *   arrives in a callback of its own, and one write per RPC cost 14% of the main thread at 16
+   *   random readers; batching them gave 12.3-13.6k IOPS instead of 9.9-11.4k, where a lone stat
+   *   loop lost 12% when it waited for the end of the turn too.
    */
   #send(sock: net.Socket, p: Pending, retransmission = false): void {
     p.sent = true
     if (this.#corked !== sock) {
       this.#corked = sock
       sock.cork()
-      process.nextTick(() => {
+      const uncork = (): void => {
         if (this.#corked === sock) this.#corked = null
         sock.uncork()
-      })
+      }
+      if (this.#pending.size > 1) setImmediate(uncork)
+      else process.nextTick(uncork)
     }
     if (retransmission) {
       // A copy: the reply to the first transmission may arrive while this one still waits in the
