@@ -47,8 +47,6 @@ export interface FuseMountOptions {
   defaultPermissions: boolean
   /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short; false: none (hard mounts). */
   opTimeoutMs: number | false
-  /** The kernel's readahead window for this mount in KiB (readahead-window.ts); default FUSE_READAHEAD_KIB. */
-  readAheadKiB?: number
   log: (line: string) => void
 }
 
@@ -114,11 +112,11 @@ const MapnfsFuse = withExactHandlers(Fuse)
 export class FuseMount {
   readonly #fuse: FuseInstance
   readonly #mountpoint: string
-  readonly #opts: FuseMountOptions
+  readonly #log: (line: string) => void
 
   constructor(mountpoint: string, fs: FuseOperations, opts: FuseMountOptions) {
     this.#mountpoint = mountpoint
-    this.#opts = opts
+    this.#log = opts.log
     this.#fuse = new MapnfsFuse(mountpoint, buildOps(fs, opts.log), {
       allowOther: true,
       autoCache: opts.autoCache,
@@ -135,8 +133,8 @@ export class FuseMount {
 
   async mount(): Promise<void> {
     await new Promise<void>((resolve, reject) => this.#fuse.mount((err) => (err ? reject(err) : resolve())))
-    const why = await setReadAheadWindow(this.#mountpoint, this.#opts.readAheadKiB ?? FUSE_READAHEAD_KIB)
-    if (why !== null) this.#opts.log(`mapnfs: kernel readahead left at its default (${why})`)
+    const why = await setReadAheadWindow(this.#mountpoint, FUSE_READAHEAD_KIB)
+    if (why !== null) this.#log(`kernel readahead left at its default (${why})`)
   }
 
   unmount(): Promise<void> {
