@@ -18,14 +18,10 @@
 import { performance } from 'node:perf_hooks'
 import type { Engine } from '../../src/engine/index.js'
 import type { CallCredential } from '../../src/proto/nfs3/index.js'
+import { GUARDED, UNCHECKED, UNSTABLE } from '../../src/xdr/types.js'
+// READDIRPLUS dircount/maxcount as the mount asks.
+import { READDIR_DIRCOUNT, READDIR_MAXCOUNT } from '../../src/fuse/filesystem.js'
 
-/** RFC 1813 §3.3.7 stable_how, §3.3.8 createmode3 (the values of src/xdr/types.ts). */
-const UNSTABLE = 0
-const UNCHECKED = 0
-const GUARDED = 1
-/** READDIRPLUS dircount/maxcount, as src/fuse/filesystem.ts asks. */
-const READDIR_DIRCOUNT = 16 * 1024
-const READDIR_MAXCOUNT = 64 * 1024
 const RAND_BS = 4096
 
 export interface LoadResult {

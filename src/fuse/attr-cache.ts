@@ -38,10 +38,6 @@ export class AttrCache {
     this.#maxAgeMs = maxAgeMs
   }
 
-  get maxAgeMs(): number {
-    return this.#maxAgeMs
-  }
-
   /** The entry for `path` as seen by `who`, when younger than the bound. */
   get(who: object, path: string): CachedAttr | undefined {
     const e = this.#paths.get(path)?.get(who)

@@ -12,7 +12,7 @@ import type { CallCredential } from '../proto/nfs3/index.js'
 import {
   ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, NFS3ERR_BAD_COOKIE,
 } from '../xdr/constants.js'
-import type { CreateRes, Fattr3, Sattr3 } from '../xdr/types.js'
+import type { CreateRes, Fattr3, RemoveRes, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, ESTALE, FsError } from './errno.js'
 import { OpenFile } from './open-file.js'
@@ -21,7 +21,7 @@ import { WriteBudget } from './write-behind.js'
 import type { FuseOperations, FuseStatfs, TimeArg } from './operations.js'
 import { PathCache } from './path-cache.js'
 import { AttrCache } from './attr-cache.js'
-import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, toFuseStat, type FuseStat } from './stat.js'
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, splitDev, toFuseStat, type FuseStat } from './stat.js'
 
 export interface FilesystemOptions {
   /** Negotiated READ size (FSINFO rtmax clamped). */
@@ -39,7 +39,6 @@ export interface FilesystemOptions {
   log: (line: string) => void
 }
 
-
 export interface FilesystemStats {
   /** Written chunks a COMMIT found lost (verifier changed: server restart) and wrote again. */
   rewrittenChunks: number
@@ -51,15 +50,14 @@ export interface FilesystemStats {
   dirtyBytes?: number
 }
 
-
 const O_ACCMODE = 3
 const O_WRONLY = 1
 const O_RDWR = 2
 /** NFS servers limit a name component to 255 bytes (NAME_MAX); refuse longer ones before sending. */
 const NAME_MAX = 255
 /** READDIRPLUS sizes: directory bytes per reply, and the whole reply (entries carry attributes). */
-const READDIR_DIRCOUNT = 16 * 1024
-const READDIR_MAXCOUNT = 64 * 1024
+export const READDIR_DIRCOUNT = 16 * 1024
+export const READDIR_MAXCOUNT = 64 * 1024
 const FD_MAX = 0xffffffff
 
 export class NfsFilesystem implements FuseOperations {
@@ -177,11 +175,7 @@ export class NfsFilesystem implements FuseOperations {
     // An open file is asked by its handle: fstat() arrives here by path (libfuse 2), and the
     // name may meanwhile have been removed or replaced on the server. A vanished handle is ESTALE.
     const open = this.#openPaths.get(path)
-    if (open) {
-      // The size the server knows must include what was written behind.
-      if (await this.#settle(open.fh)) return toFuseStat(await this.#openAttr(cred, open, path, false))
-      return toFuseStat(await this.#openAttr(cred, open, path))
-    }
+    if (open) return toFuseStat(await this.#openFileAttr(cred, open, path))
     return this.#retryStale(async () => toFuseStat((await this.#lookup(cred, path)).attr))
   }
 
@@ -190,15 +184,20 @@ export class NfsFilesystem implements FuseOperations {
    * a handle the server no longer knows is ESTALE (not a misleading ENOENT from its old path).
    */
   async fgetattr(caller: Caller, fd: number): Promise<FuseStat> {
-    const f = this.#file(fd)
     // libfuse asks this right after a create, and the kernel when it refreshes an open file: the
-    // same reuse bound as by path (fstat(2) itself arrives by path), after this file's WRITEs.
-    const settled = await this.#settle(f.fh)
-    return toFuseStat(await this.#openAttr(await this.#cred(caller), f, this.#filePaths.get(f), !settled))
+    // same reuse bound as by path (fstat(2) itself arrives by path).
+    const f = this.#file(fd)
+    return toFuseStat(await this.#openFileAttr(await this.#cred(caller), f, this.#filePaths.get(f)))
   }
 
-  async #openAttr(cred: CallCredential, f: OpenFile, path: string | undefined, reuse = true): Promise<Fattr3> {
-    const hit = reuse && path !== undefined ? this.#attrs.get(cred, path) : undefined
+  /**
+   * An open file's attributes, asked by its handle. Its WRITEs go first (the size the server knows
+   * must include what was written behind); attributes cached for its path answer only when there
+   * was nothing to wait for, and only if they are of this very handle.
+   */
+  async #openFileAttr(cred: CallCredential, f: OpenFile, path: string | undefined): Promise<Fattr3> {
+    const settled = await this.#settle(f.fh)
+    const hit = !settled && path !== undefined ? this.#attrs.get(cred, path) : undefined
     if (hit && hit.fh.equals(f.fh)) return hit.attr
     const since = this.#attrs.generation()
     const attr = (await this.#engine.getattr(cred, f.fh)).attr!
@@ -418,16 +417,21 @@ export class NfsFilesystem implements FuseOperations {
   async rmdir(caller: Caller, path: string): Promise<void> {
     this.#writable()
     const cred = await this.#cred(caller)
-    const [parent, name] = split(path)
     try {
-      await this.#retryStale(async () => {
-        const dir = await this.#dir(cred, parent)
-        this.#dirChanged(cred, parent, dir, (await this.#engine.rmdir(cred, dir, name)).dirAfter)
-      })
+      await this.#removeName(cred, path, (dir, name) => this.#engine.rmdir(cred, dir, name))
     } finally {
       this.#paths.invalidate(path)
       this.#attrs.forgetTree(path)
     }
+  }
+
+  /** REMOVE or RMDIR of `path` through `remove`; the directory's new attributes come from the reply. */
+  async #removeName(cred: CallCredential, path: string, remove: (dir: Buffer, name: string) => Promise<RemoveRes>): Promise<void> {
+    const [parent, name] = split(path)
+    await this.#retryStale(async () => {
+      const dir = await this.#dir(cred, parent)
+      this.#dirChanged(cred, parent, dir, (await remove(dir, name)).dirAfter)
+    })
   }
 
   // ---- names ------------------------------------------------------------------------------
@@ -435,12 +439,8 @@ export class NfsFilesystem implements FuseOperations {
   async unlink(caller: Caller, path: string): Promise<void> {
     this.#writable()
     const cred = await this.#cred(caller)
-    const [parent, name] = split(path)
     try {
-      await this.#retryStale(async () => {
-        const dir = await this.#dir(cred, parent)
-        this.#dirChanged(cred, parent, dir, (await this.#engine.remove(cred, dir, name)).dirAfter)
-      })
+      await this.#removeName(cred, path, (dir, name) => this.#engine.remove(cred, dir, name))
     } finally {
       // A file has nothing below it: only its own entries go.
       this.#paths.forget(path)
@@ -549,11 +549,8 @@ export class NfsFilesystem implements FuseOperations {
           case S_IFSOCK:
             return this.#engine.mknod(cred, dir, name, NF3SOCK, attrs)
           case S_IFCHR:
-          case S_IFBLK: {
-            const major = ((dev >>> 8) & 0xfff) >>> 0
-            const minor = ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0
-            return this.#engine.mknod(cred, dir, name, kind === S_IFCHR ? NF3CHR : NF3BLK, attrs, { major, minor })
-          }
+          case S_IFBLK:
+            return this.#engine.mknod(cred, dir, name, kind === S_IFCHR ? NF3CHR : NF3BLK, attrs, splitDev(dev))
           default:
             throw new FsError(EPERM, `cannot create file type ${kind.toString(8)}`)
         }

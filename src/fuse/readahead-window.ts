@@ -9,6 +9,7 @@
 // Wider than that, requests queue behind the kernel's limit of background requests per mount and
 // arrive further out of order than the daemon's readahead counts as one stream.
 import { stat, writeFile } from 'node:fs/promises'
+import { splitDev } from './stat.js'
 
 /** The kernel readahead mapnfs asks for on its mounts, in KiB. */
 export const FUSE_READAHEAD_KIB = 512
@@ -17,10 +18,7 @@ export const FUSE_READAHEAD_KIB = 512
 // Asynchronous on purpose: called by the daemon serving that mount, a stat of its root is a FUSE
 // request its own event loop must answer.
 export async function readAheadFile(mountpoint: string): Promise<string> {
-  const dev = (await stat(mountpoint)).dev
-  // Linux dev_t: major in bits 8-19, minor in bits 0-7 and 20-31 (new_encode_dev).
-  const major = (dev >>> 8) & 0xfff
-  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00)
+  const { major, minor } = splitDev((await stat(mountpoint)).dev)
   return `/sys/class/bdi/${major}:${minor}/read_ahead_kb`
 }
 

@@ -38,6 +38,11 @@ export interface FuseStat {
   ctime: NfsTime3
 }
 
+/** A Linux dev_t as major and minor: major in bits 8-19, minor in bits 0-7 and 20-31 (new_encode_dev). */
+export function splitDev(dev: number): { major: number; minor: number } {
+  return { major: ((dev >>> 8) & 0xfff) >>> 0, minor: ((dev & 0xff) | ((dev >>> 12) & 0xfff00)) >>> 0 }
+}
+
 export function toFuseStat(a: Fattr3): FuseStat {
   return {
     mode: (TYPE_BITS[a.type] ?? S_IFREG) | (a.mode & 0o7777),
