@@ -31,7 +31,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel, type MessagePort, type Worker as NodeWorker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
-import { DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_MAX_CALLS_IN_FLIGHT, RpcClosedError, type RpcConnectionStats } from '../rpc/index.js'
+import { DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_MAX_CALLS_IN_FLIGHT, RpcClosedError, ServerStatus, type RpcConnectionStats } from '../rpc/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
 import type { Engine, EngineOptions, Nfs3Ops } from './engine.js'
 import { CredentialTable, type WireCredential } from './credentials.js'
@@ -114,8 +114,8 @@ export class PooledEngine implements Engine {
   readonly #pending = new Map<number, Pending>()
   readonly #creds = new CredentialTable()
   readonly #buffers = new WriteBufferPool(true)
-  readonly #onServerStatus: ((up: boolean) => void) | undefined
-  readonly #silent = new Set<number>()
+  /** The server's status over all workers (by index). */
+  readonly #status: ServerStatus
   #nextCall = 1
   #next = 0
   #maxInFlight = 0
@@ -128,7 +128,7 @@ export class PooledEngine implements Engine {
 
   private constructor(piscina: Piscina, onServerStatus: ((up: boolean) => void) | undefined) {
     this.#piscina = piscina
-    this.#onServerStatus = onServerStatus
+    this.#status = new ServerStatus(onServerStatus)
   }
 
   /**
@@ -445,11 +445,7 @@ export class PooledEngine implements Engine {
   #onStatus(w: Worker, up: boolean): void {
     // Every worker reaches the same server the same way: the others' idle connections are suspect too.
     if (!up) for (const x of this.#workers) if (x !== w && x.dead === null) x.port.postMessage({ t: 'suspect' } satisfies ToWorker)
-    const before = this.#silent.size
-    if (up) this.#silent.delete(w.index)
-    else this.#silent.add(w.index)
-    if (before === 0 && this.#silent.size > 0) this.#onServerStatus?.(false)
-    else if (before > 0 && this.#silent.size === 0) this.#onServerStatus?.(true)
+    this.#status.report(w.index, up)
   }
 
   /** A worker stopped on its own (it crashed): its calls fail, new calls go to the others. */

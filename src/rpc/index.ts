@@ -7,6 +7,7 @@
 export { RpcConnection, type RpcConnectionOptions, type RpcConnectionStats } from './connection.js'
 export { RpcConnectionPool, type RpcConnectionPoolOptions, DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_MAX_CALLS_IN_FLIGHT } from './pool.js'
 export type { RpcTransport } from './transport.js'
+export { ServerStatus } from './server-status.js'
 export { RecordReader, RecordError } from './record.js'
 export { invoke } from './invoke.js'
 export * from './errors.js'

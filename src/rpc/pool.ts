@@ -24,6 +24,7 @@
 import { RpcConnection, type RpcConnectionOptions, type RpcConnectionStats } from './connection.js'
 import { RpcClosedError, RpcTimeoutError } from './errors.js'
 import type { RpcTransport } from './transport.js'
+import { ServerStatus } from './server-status.js'
 
 /**
  * Calls in flight per pool. 16 fio threads or 16 parallel readers put 15-16 calls in flight here
@@ -72,8 +73,8 @@ interface Queued {
 
 export class RpcConnectionPool implements RpcTransport {
   readonly #slots: Slot[] = []
-  /** Connections (by index) that reported the server not responding and no reply since. */
-  readonly #silent = new Set<number>()
+  /** The server's status over all connections (by index). */
+  readonly #status: ServerStatus
   readonly #opts: RpcConnectionPoolOptions
   readonly #maxCalls: number
   readonly #maxBytes: number
@@ -90,6 +91,7 @@ export class RpcConnectionPool implements RpcTransport {
 
   private constructor(opts: RpcConnectionPoolOptions) {
     this.#opts = opts
+    this.#status = new ServerStatus(opts.onServerStatus)
     this.#maxCalls = Math.max(1, opts.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT)
     this.#maxBytes = Math.max(1, opts.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT)
     this.#hard = opts.hard ?? false
@@ -131,14 +133,8 @@ export class RpcConnectionPool implements RpcTransport {
 
   /** A connection's server status: reported once for the pool; a silent one makes its silent siblings go too. */
   #onStatus(i: number, up: boolean): void {
-    const before = this.#silent.size
-    if (up) this.#silent.delete(i)
-    else {
-      this.#silent.add(i)
-      this.dropSilentConnections(i)
-    }
-    if (before === 0 && this.#silent.size > 0) this.#opts.onServerStatus?.(false)
-    else if (before > 0 && this.#silent.size === 0) this.#opts.onServerStatus?.(true)
+    if (!up) this.dropSilentConnections(i)
+    this.#status.report(i, up)
   }
 
   get connections(): number {
