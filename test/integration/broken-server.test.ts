@@ -9,15 +9,15 @@
 // memory and serves again once the server is healthy. Under a hard mount: the application waits,
 // the daemon redials with backoff (not in a loop), and the write completes intact.
 import * as assert from 'uvu/assert'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { makeExportDir, nfsSource, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
+import { nfsSource } from '../fixtures/ganesha.js'
 import { makeMountpoint } from '../fixtures/paths.js'
-import { connectionsPerMount, lastStats, mountCli, requireCli, runCli, type MountedCli } from '../fixtures/mount.js'
+import { connectionsPerMount, lastStats, mountCli, runCli } from '../fixtures/mount.js'
 import { assertCleanFailure } from '../fixtures/expect.js'
-import { patternSha256, patternWriter, sha256File, startNodeApp, type App } from '../fixtures/app.js'
-import { cpuSeconds, isAlive, isMounted, memoryMiB } from '../fixtures/proc.js'
-import { startProxy, type ProxyMode, type TcpProxy } from '../fixtures/tcp-proxy.js'
+import { patternSha256, sha256File, startNodeApp } from '../fixtures/app.js'
+import { cpuSeconds, isAlive, memoryMiB } from '../fixtures/proc.js'
+import type { ProxyMode } from '../fixtures/tcp-proxy.js'
+import { cleanUp, finish, startProxiedServer, story, writeAndCheck, type ProxiedServer } from '../fixtures/proxied-server.js'
 import { record } from '../fixtures/report.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 
@@ -29,17 +29,9 @@ const MAJOR_TIMEOUT_MS = 2000
 const MOUNT_FAIL_BOUND_MS = 4 * MAJOR_TIMEOUT_MS + 5000
 const RSS_LIMIT_MIB = 200
 
-interface Ctx { exp: string; g: Ganesha; proxy: TcpProxy; writer: string }
+type Ctx = ProxiedServer
 
-const s = fixtureSuite<Ctx>('a server that closes every connection or answers garbage', async (defer) => {
-  requireCli()
-  const exp = makeExportDir()
-  const g = await startGanesha({ exports: [{ path: exp }] })
-  defer(() => g.stop())
-  const proxy = await startProxy({ port: g.nfsPort })
-  defer(() => proxy.close())
-  return { exp, g, proxy, writer: patternWriter() }
-})
+const s = fixtureSuite<Ctx>('a server that closes every connection or answers garbage', startProxiedServer)
 
 const BROKEN: { name: string; mode: ProxyMode; softError: string }[] = [
   // Every redial is dropped again: the call meets its major timeout.
@@ -52,40 +44,6 @@ const BROKEN: { name: string; mode: ProxyMode; softError: string }[] = [
 
 function options(ctx: Ctx, extra: string): string {
   return `uid=1234,gid=1234,nfsport=${ctx.proxy.port},mountport=${ctx.g.mountPort},${TIMEOUTS},${extra}`
-}
-
-function story(app: App): string {
-  return app.lines.map((l) => l.text).filter((t) => !t.startsWith('progress')).join('\n') + app.stderr()
-}
-
-async function writeAndCheck(ctx: Ctx, mnt: string, name: string, sizeMiB: number): Promise<void> {
-  const app = startNodeApp(APP, APP, ctx.writer, ['write', join(mnt, name), String(sizeMiB)])
-  try {
-    const done = await app.waitLine(/^done /, 120_000)
-    assert.is(done.text, 'done ok', story(app))
-    assert.is((await app.exited).code, 0)
-  } finally {
-    await app.kill()
-  }
-  assert.is(await sha256File(join(ctx.exp, name)), await patternSha256(sizeMiB), `sha256 of ${name} on the export`)
-}
-
-async function finish(m: MountedCli, mnt: string, apps: App[]): Promise<{ code: number; stderr: string }> {
-  const u = await m.unmount()
-  assert.is(u.code, 0, u.stderr)
-  assert.not.match(u.stderr, /unexpected error|\n\s+at /, 'stack trace or unexpected error in the daemon output')
-  assert.not.ok(isMounted(mnt), `${mnt} still mounted`)
-  assert.not.ok(isAlive(m.pid), 'mapnfs still running')
-  for (const a of apps) assert.not.ok(isAlive(a.pid), `application pid ${a.pid} still running`)
-  return u
-}
-
-async function cleanUp(ctx: Ctx, m: MountedCli | undefined, apps: App[], files: string[]): Promise<void> {
-  ctx.proxy.setMode({ kind: 'forward' })
-  const gone = apps.map((a) => a.kill())
-  await m?.unmount().catch(() => undefined)
-  await Promise.all(gone)
-  for (const f of files) rmSync(join(ctx.exp, f), { force: true })
 }
 
 for (const b of BROKEN) {

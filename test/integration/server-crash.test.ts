@@ -22,6 +22,7 @@ import { patternSha256, patternWriter, sha256File, startNodeApp, verifyPatternPr
 import { delay, isAlive, isMounted } from '../fixtures/proc.js'
 import { record } from '../fixtures/report.js'
 import { fixtureSuite } from '../fixtures/suite.js'
+import { story } from '../fixtures/proxied-server.js'
 
 const APP = 2000
 const SIZE_MIB = 1024
@@ -159,10 +160,6 @@ async function cleanUp(ctx: Ctx, m: MountedCli, apps: (App | undefined)[], file:
 function assertRewritten(before: number, after: number, uncommittedAtCrash: number, wsize: number, crash: string): void {
   const want = Math.ceil(uncommittedAtCrash / wsize)
   assert.ok(after - before >= want, `${after - before} chunks rewritten after ${crash}, which hit ${uncommittedAtCrash} uncommitted bytes (at least ${want} chunks)`)
-}
-
-function story(app: App): string {
-  return app.lines.map((l) => l.text).filter((t) => !t.startsWith('progress')).join('\n') + app.stderr()
 }
 
 function assertNothingLeft(m: MountedCli, app: App, mnt: string): void {

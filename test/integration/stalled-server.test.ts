@@ -5,14 +5,13 @@
 // server answers again; a connection the network lost is replaced; memory stays bounded while a
 // writer outruns a slow server. Data is checked by sha256 on the export.
 import * as assert from 'uvu/assert'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { makeExportDir, nfsSource, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
+import { nfsSource } from '../fixtures/ganesha.js'
 import { makeMountpoint } from '../fixtures/paths.js'
-import { lastStats, mountCli, requireCli, type MountedCli } from '../fixtures/mount.js'
-import { patternSha256, patternWriter, sha256File, startNodeApp, type App } from '../fixtures/app.js'
-import { cpuSeconds, delay, isAlive, isMounted, memoryMiB } from '../fixtures/proc.js'
-import { startProxy, type TcpProxy } from '../fixtures/tcp-proxy.js'
+import { lastStats, mountCli, type MountedCli } from '../fixtures/mount.js'
+import { patternSha256, sha256File, startNodeApp } from '../fixtures/app.js'
+import { cpuSeconds, delay, isAlive, memoryMiB } from '../fixtures/proc.js'
+import { cleanUp, finish, startProxiedServer, story, writeAndCheck, type ProxiedServer } from '../fixtures/proxied-server.js'
 import { record } from '../fixtures/report.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 import { DIRTY_LIMIT } from '../../src/fuse/write-behind.js'
@@ -25,57 +24,13 @@ const MAJOR_TIMEOUT_MS = 2000
 /** Project target: the daemon stays under this resident size for a 1 GiB write to a slow server. */
 const RSS_LIMIT_MIB = 200
 
-interface Ctx { exp: string; g: Ganesha; proxy: TcpProxy; writer: string }
+type Ctx = ProxiedServer
 
-const s = fixtureSuite<Ctx>('a server that stalls or slows down', async (defer) => {
-  requireCli()
-  const exp = makeExportDir()
-  const g = await startGanesha({ exports: [{ path: exp }] })
-  defer(() => g.stop())
-  const proxy = await startProxy({ port: g.nfsPort })
-  defer(() => proxy.close())
-  return { exp, g, proxy, writer: patternWriter() }
-})
+const s = fixtureSuite<Ctx>('a server that stalls or slows down', startProxiedServer)
 
 /** Mounts through the proxy (NFS) with MOUNT direct. */
 function mountViaProxy(ctx: Ctx, mnt: string, opts: string): Promise<MountedCli> {
   return mountCli(nfsSource(ctx.exp), mnt, ['-o', `uid=1234,gid=1234,nfsport=${ctx.proxy.port},mountport=${ctx.g.mountPort},${TIMEOUTS},stats,${opts}`])
-}
-
-function story(app: App): string {
-  return app.lines.map((l) => l.text).filter((t) => !t.startsWith('progress')).join('\n') + app.stderr()
-}
-
-/** Writes SIZE_MIB MiB of the pattern as the application; resolves once it finished cleanly, with the file's sha256 checked on the export. */
-async function writeAndCheck(ctx: Ctx, mnt: string, name: string, sizeMiB: number): Promise<void> {
-  const app = startNodeApp(APP, APP, ctx.writer, ['write', join(mnt, name), String(sizeMiB)])
-  try {
-    const done = await app.waitLine(/^done /, 120_000)
-    assert.is(done.text, 'done ok', story(app))
-    assert.is((await app.exited).code, 0)
-  } finally {
-    await app.kill()
-  }
-  assert.is(await sha256File(join(ctx.exp, name)), await patternSha256(sizeMiB), `sha256 of ${name} on the export`)
-}
-
-async function finish(m: MountedCli, mnt: string, apps: App[]): Promise<{ code: number; stderr: string }> {
-  const u = await m.unmount()
-  assert.is(u.code, 0, u.stderr)
-  assert.not.match(u.stderr, /unexpected error|\n\s+at /, 'stack trace or unexpected error in the daemon output')
-  assert.not.ok(isMounted(mnt), `${mnt} still mounted`)
-  assert.not.ok(isAlive(m.pid), 'mapnfs still running')
-  for (const a of apps) assert.not.ok(isAlive(a.pid), `application pid ${a.pid} still running`)
-  return u
-}
-
-/** After a test: proxy forwarding again, applications and the mount gone, files removed. */
-async function cleanUp(ctx: Ctx, m: MountedCli, apps: App[], files: string[]): Promise<void> {
-  ctx.proxy.setMode({ kind: 'forward' })
-  const gone = apps.map((a) => a.kill())
-  await m.unmount().catch(() => undefined)
-  await Promise.all(gone)
-  for (const f of files) rmSync(join(ctx.exp, f), { force: true })
 }
 
 s.test('soft: a stalled server fails the waiting write with ETIMEDOUT after the major timeout; the mount serves again when it answers', async (ctx) => {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { delay } from '../fixtures/proc.js'
 import { startProxy, type TcpProxy } from '../fixtures/tcp-proxy.js'
 import { fixtureSuite } from '../fixtures/suite.js'
+import { record } from '../fixtures/rpc-peer.js'
 
 interface Ctx { proxy: TcpProxy; echo: Server }
 
@@ -49,14 +50,6 @@ async function client(port: number): Promise<{ sock: Socket; received: () => Buf
       check()
     }),
   }
-}
-
-function record(xid: number, body: Buffer): Buffer {
-  const b = Buffer.alloc(8 + body.length)
-  b.writeUInt32BE((0x80000000 | (4 + body.length)) >>> 0, 0)
-  b.writeUInt32BE(xid, 4)
-  body.copy(b, 8)
-  return b
 }
 
 s.test('forward: bytes pass both ways unchanged', async ({ proxy }) => {

@@ -3,14 +3,11 @@
 // until setHard(false), and the server status the workers report, once for the whole engine.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import * as net from 'node:net'
-import { RecordReader, RpcClosedError, RpcTimeoutError } from '../../../src/rpc/index.js'
+import { RpcClosedError, RpcTimeoutError } from '../../../src/rpc/index.js'
 import { PooledEngine, type PooledEngineOptions } from '../../../src/engine/index.js'
 import { FATTR_FILE } from '../../vectors/nfs3.js'
-import { wire } from '../../vectors/wire.js'
+import { ACCEPTED_OK, scriptedNfsPeer, type ScriptedNfsPeer } from '../../fixtures/rpc-peer.js'
 
-const ACCEPTED_OK = '00000001 00000000 00000000 00000000 00000000' // REPLY, MSG_ACCEPTED, AUTH_NONE {0}, SUCCESS
-const hex = (n: number): string => n.toString(16).padStart(8, '0')
 const cred = { auth: { stamp: 1, machine: 'm', uid: 1234, gid: 1234, gids: [1234] }, map: null }
 const FH = Buffer.from('0011223344556677', 'hex')
 
@@ -20,30 +17,10 @@ test.after.each(async () => {
 })
 
 /** A peer that answers GETATTR when `answering()` says so and otherwise stays silent. */
-async function peer(answering: () => boolean): Promise<{ port: number; calls: () => number; connections: () => number }> {
-  const socks = new Set<net.Socket>()
-  let calls = 0
-  let connections = 0
-  const server = net.createServer((sock) => {
-    socks.add(sock)
-    connections++
-    sock.on('error', () => undefined)
-    const reader = new RecordReader(1 << 20, (msg) => {
-      calls++
-      if (!answering()) return
-      const body = wire(hex(msg.readUInt32BE(0)), `${ACCEPTED_OK} 00000000 ${FATTR_FILE}`)
-      const mark = Buffer.alloc(4)
-      mark.writeUInt32BE((0x80000000 | body.length) >>> 0)
-      sock.write(Buffer.concat([mark, body]))
-    })
-    sock.on('data', (c: Buffer) => reader.push(c))
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  opened.push(() => new Promise<void>((r) => {
-    for (const s of socks) s.destroy()
-    server.close(() => r())
-  }))
-  return { port: (server.address() as net.AddressInfo).port, calls: () => calls, connections: () => connections }
+async function peer(answering: () => boolean): Promise<ScriptedNfsPeer> {
+  const p = await scriptedNfsPeer(() => (answering() ? `${ACCEPTED_OK} 00000000 ${FATTR_FILE}` : null))
+  opened.push(() => p.close())
+  return p
 }
 
 async function engine(port: number, o: Partial<PooledEngineOptions> = {}): Promise<PooledEngine> {

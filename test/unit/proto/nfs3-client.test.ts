@@ -2,36 +2,13 @@
 // delay instead of failing; other errors map to their errno; RPC-level refusals become typed errors.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import * as net from 'node:net'
-import { RpcConnection, RecordReader, RpcDeniedError } from '../../../src/rpc/index.js'
+import { RpcConnection, RpcDeniedError } from '../../../src/rpc/index.js'
 import { Nfs3Client, Nfs3Error } from '../../../src/proto/nfs3/index.js'
 import { XdrCodec } from '../../../src/xdr/index.js'
 import { FATTR_FILE } from '../../vectors/nfs3.js'
-import { wire } from '../../vectors/wire.js'
+import { ACCEPTED_OK, scriptedNfsPeer } from '../../fixtures/rpc-peer.js'
 
-const ACCEPTED_OK = '00000001 00000000 00000000 00000000 00000000' // REPLY, MSG_ACCEPTED, AUTH_NONE {0}, SUCCESS
 const DENIED_AUTH = '00000001 00000001 00000001 00000005' // REPLY, MSG_DENIED, AUTH_ERROR, AUTH_TOOWEAK
-const hex = (n: number): string => n.toString(16).padStart(8, '0')
-
-async function serve(answer: (n: number) => string): Promise<{ port: number; close(): Promise<void> }> {
-  let n = 0
-  const socks = new Set<net.Socket>()
-  const server = net.createServer((sock) => {
-    socks.add(sock)
-    const reader = new RecordReader(1 << 20, (msg) => {
-      const body = wire(hex(msg.readUInt32BE(0)), answer(n++))
-      const mark = Buffer.alloc(4)
-      mark.writeUInt32BE((0x80000000 | body.length) >>> 0)
-      sock.write(Buffer.concat([mark, body]))
-    })
-    sock.on('data', (c: Buffer) => reader.push(c))
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((r) => { for (const s of socks) s.destroy(); server.close(() => r()) }),
-  }
-}
 
 const cred = { auth: { stamp: 1, machine: 'm', uid: 1234, gid: 1234, gids: [1234] }, map: null }
 
@@ -41,7 +18,7 @@ async function client(port: number): Promise<Nfs3Client> {
 }
 
 test('NFS3ERR_JUKEBOX is retried with a delay, then the result returned', async () => {
-  const s = await serve((n) => (n < 2 ? `${ACCEPTED_OK} 00002718` : `${ACCEPTED_OK} 00000000 ${FATTR_FILE}`))
+  const s = await scriptedNfsPeer((n) => (n < 2 ? `${ACCEPTED_OK} 00002718` : `${ACCEPTED_OK} 00000000 ${FATTR_FILE}`))
   const c = await client(s.port)
   try {
     const t0 = Date.now()
@@ -56,7 +33,7 @@ test('NFS3ERR_JUKEBOX is retried with a delay, then the result returned', async 
 })
 
 test('other nfsstat3 values reject with Nfs3Error carrying the errno (STALE -> ESTALE)', async () => {
-  const s = await serve(() => `${ACCEPTED_OK} 00000046`)
+  const s = await scriptedNfsPeer(() => `${ACCEPTED_OK} 00000046`)
   const c = await client(s.port)
   try {
     const err = await c.getattr(cred, Buffer.from('fh')).catch((e: unknown) => e)
@@ -70,7 +47,7 @@ test('other nfsstat3 values reject with Nfs3Error carrying the errno (STALE -> E
 })
 
 test('MSG_DENIED AUTH_ERROR rejects with RpcDeniedError (EACCES)', async () => {
-  const s = await serve(() => DENIED_AUTH)
+  const s = await scriptedNfsPeer(() => DENIED_AUTH)
   const c = await client(s.port)
   try {
     const err = await c.getattr(cred, Buffer.from('fh')).catch((e: unknown) => e)

@@ -8,16 +8,9 @@ import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RpcConnection, RpcTimeoutError, RpcClosedError, RecordReader } from '../../../src/rpc/index.js'
+import { record } from '../../fixtures/rpc-peer.js'
 
 type Handler = (xid: number, body: Buffer, sock: net.Socket, n: number) => void
-
-function record(xid: number, payload: Buffer): Buffer {
-  const b = Buffer.alloc(8 + payload.length)
-  b.writeUInt32BE((0x80000000 | (4 + payload.length)) >>> 0, 0)
-  b.writeUInt32BE(xid, 4)
-  payload.copy(b, 8)
-  return b
-}
 
 // Whatever a test opened is closed after it even when an assertion fails (an open socket would
 // keep the test process alive forever).

@@ -6,17 +6,10 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as net from 'node:net'
 import { RpcConnectionPool, RpcClosedError, RpcTimeoutError, RecordReader, type RpcConnectionPoolOptions } from '../../../src/rpc/index.js'
+import { record } from '../../fixtures/rpc-peer.js'
 
 interface Seen { xid: number; body: Buffer; sock: net.Socket; conn: number }
 type Handler = (s: Seen) => void
-
-function record(xid: number, payload: Buffer): Buffer {
-  const b = Buffer.alloc(8 + payload.length)
-  b.writeUInt32BE((0x80000000 | (4 + payload.length)) >>> 0, 0)
-  b.writeUInt32BE(xid, 4)
-  payload.copy(b, 8)
-  return b
-}
 
 const opened: (() => Promise<void>)[] = []
 test.after.each(async () => {
