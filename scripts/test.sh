@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export NO_COLOR=1
 
 default=$(node --input-type=module -e "
-  import { defaultWorkers } from './dist/cli/options.js'
+  import { defaultWorkers } from './dist/mount/options.js'
   import { availableParallelism } from 'node:os'
   console.log(defaultWorkers(availableParallelism()))") || { echo "test.sh: cannot read the default engine (build first)" >&2; exit 1; }
 # The other engine, with two connections per engine (or per worker) so that nconnect is exercised too.

@@ -4,7 +4,7 @@
 //
 //   node --import tsx bench/ceiling/serve.ts MOUNTPOINT CACHE_SECONDS
 //
-// The options copy src/cli/lifecycle.ts for a default mount (hard, `perm`, auto_cache, no
+// The options copy src/mount/lifecycle.ts for a default mount (hard, `perm`, auto_cache, no
 // `cache`): cacheSeconds 0 (entry and attribute timeouts 0: every stat reaches the daemon, as with
 // mapnfs's caching off), autoCache true, defaultPermissions true, readonly false, opTimeoutMs false.
 import { stat } from 'node:fs/promises'

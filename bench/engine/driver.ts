@@ -28,7 +28,7 @@ export interface DriverConfig {
   localId: number
 }
 
-/** Largest READ/WRITE: src/cli/lifecycle.ts clamps to it (the WASM core's reply region holds 1 MiB). */
+/** Largest READ/WRITE: src/mount/lifecycle.ts clamps to it (the WASM core's reply region holds 1 MiB). */
 const MAX_IO = 1024 * 1024
 /** The CLI's defaults: timeo=50 (5 s), retrans=3, reply records up to 1 MiB plus 64 KiB of headers. */
 const RPC = { timeoutMs: 5000, retrans: 3, maxRecord: MAX_IO + 64 * 1024 }

@@ -2,12 +2,13 @@
 // mapnfs command line: `mount` runs the daemon in the foreground, `unmount` asks the kernel to
 // drop a mount (the daemon notices and exits). Every failure is one line on stderr.
 import { spawnSync } from 'node:child_process'
-import { HELP, parseMountArgs, UsageError } from './options.js'
-import { MountFailure, runMount } from './lifecycle.js'
-import { isMounted } from './mounts.js'
+import { HELP, parseMountArgs, UsageError } from '../mount/options.js'
+import { MountFailure, runMount } from '../mount/lifecycle.js'
+import { isMounted } from '../mount/mounts.js'
+import { statsLine } from '../mount/stats.js'
 import { realpathSync } from 'node:fs'
 
-const log = (line: string): void => {
+const log = (line: string, _fields?: unknown): void => {
   process.stderr.write(`mapnfs: ${line}\n`)
 }
 
@@ -29,8 +30,26 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'mount') {
     const opts = parseMountArgs(rest)
-    const running = await runMount(opts, log, (line) => process.stdout.write(line + '\n'))
-    return running.done
+    // Installed before anything is mounted: a signal during start-up fails the start cleanly
+    // (everything undone); once serving, it unmounts.
+    const stop = new AbortController()
+    const onSignal = (): void => stop.abort()
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const running = await runMount(opts, { log, signal: stop.signal })
+      const printStats = (): void => log(statsLine(running.stats()))
+      // With `stats`, SIGUSR2 prints the same line while serving (what a call counts at a given moment).
+      if (opts.stats) process.on('SIGUSR2', printStats)
+      // Printed only once SIGINT/SIGTERM lead to a clean unmount.
+      process.stdout.write(`mapnfs: mounted ${opts.sourceText} on ${opts.mountpoint}\n`)
+      const code = await running.done
+      process.off('SIGUSR2', printStats)
+      return code
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
   }
   if (cmd === 'unmount' || cmd === 'umount') {
     if (rest.length !== 1) throw new UsageError('usage: mapnfs unmount MOUNTPOINT')

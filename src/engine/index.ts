@@ -5,3 +5,4 @@
 export type { Engine, EngineOptions, Nfs3Ops } from './engine.js'
 export { InlineEngine } from './inline.js'
 export { PooledEngine, MAX_WORKERS, type PooledEngineOptions, type PoolTransferStats } from './pooled.js'
+export { EngineMetrics, instrumentEngine, errnoName, LATENCY_BUCKETS, PROCEDURE_NAMES, PROCEDURES, type EngineMetricsSnapshot, type ProcLatency } from './instrumented.js'

@@ -48,6 +48,8 @@ export interface FuseMountOptions {
   /** fuse-native's own per-op deadline, above the RPC layer's, so it never cuts a call short; false: none (hard mounts). */
   opTimeoutMs: number | false
   log: (line: string) => void
+  /** Told of every operation answered with an error (op as libfuse names it, positive errno). */
+  onOpError?: (op: string, errno: number) => void
 }
 
 /** True when fuse-native was rebuilt by scripts/build-fuse-native.mjs with the patch this module speaks. */
@@ -117,7 +119,8 @@ export class FuseMount {
   constructor(mountpoint: string, fs: FuseOperations, opts: FuseMountOptions) {
     this.#mountpoint = mountpoint
     this.#log = opts.log
-    this.#fuse = new MapnfsFuse(mountpoint, buildOps(fs, opts.log), {
+    const ops = buildOps(fs, opts.log)
+    this.#fuse = new MapnfsFuse(mountpoint, opts.onOpError ? reportingErrors(ops, opts.onOpError) : ops, {
       allowOther: true,
       autoCache: opts.autoCache,
       defaultPermissions: opts.defaultPermissions,
@@ -140,6 +143,23 @@ export class FuseMount {
   unmount(): Promise<void> {
     return new Promise((resolve, reject) => this.#fuse.unmount((err) => (err ? reject(err) : resolve())))
   }
+}
+
+/** OPS with each callback's negative code (-errno) also told to onOpError, under the op's name. */
+function reportingErrors(ops: Record<string, unknown>, onOpError: (op: string, errno: number) => void): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [op, fn] of Object.entries(ops)) {
+    const handler = fn as (...args: unknown[]) => void
+    out[op] = (...args: unknown[]): void => {
+      const cb = args[args.length - 1] as (code: number, ...rest: unknown[]) => void
+      args[args.length - 1] = (code: number, ...rest: unknown[]): void => {
+        if (code < 0) onOpError(op, -code)
+        cb(code, ...rest)
+      }
+      handler(...args)
+    }
+  }
+  return out
 }
 
 function buildOps(fs: FuseOperations, log: (line: string) => void): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } fro
 import { makeMountpoint } from '../fixtures/paths.js'
 import { lastStats, mountCli, requireCli, shAs, type DaemonStats, type MountedCli } from '../fixtures/mount.js'
 import { fixtureSuite } from '../fixtures/suite.js'
-import { defaultWorkers } from '../../src/cli/options.js'
+import { defaultWorkers } from '../../src/mount/options.js'
 
 interface Ctx { g: Ganesha; exp: string; sum: string }
 

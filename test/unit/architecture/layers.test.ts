@@ -1,4 +1,4 @@
-// Dependencies point one way (style guide §2): cli → fuse → engine → proto → rpc → xdr, with
+// Dependencies point one way (style guide §2): cli → serve → mount → fuse → engine → proto → rpc → xdr, with
 // identity beside the engine importing no other layer, fuse-native only in fuse/adapter.ts, and
 // the WASM core importing nothing from src/. A violating import fails here, naming the file.
 import { test } from 'uvu'
@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, fuse: 4, cli: 5 }
+const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, fuse: 4, mount: 5, serve: 6, cli: 7 }
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -10,11 +10,12 @@ import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/consta
 import { getport } from '../proto/portmap/client.js'
 import { mnt, umnt } from '../proto/mount/client.js'
 import { availableParallelism } from 'node:os'
-import { InlineEngine, PooledEngine, type Engine, type EngineOptions } from '../engine/index.js'
+import { EngineMetrics, InlineEngine, instrumentEngine, PooledEngine, type Engine, type EngineOptions } from '../engine/index.js'
 import { IdentityMap, checkRootReadable, loadLdapSettings, resolveLdapIdentity, type IdentityConfig } from '../identity/index.js'
 import { FuseMount, NfsFilesystem, patchedBindingAvailable } from '../fuse/index.js'
 import { defaultWorkers, type MountOptions } from './options.js'
 import { isMounted } from './mounts.js'
+import { mountStats, statsFields, statsLine, type MountStats } from './stats.js'
 
 /** A failure to report as one line; `message` is safe to print (no secrets, no stack). */
 export class MountFailure extends Error {
@@ -50,13 +51,36 @@ const STOP_POLL_MS = 250
 const UMNT_TIMEOUT_MS = 2000
 
 export interface RunningMount {
-  /** Resolves when the mount has gone (signal, external unmount); value = exit code. */
+  /** The mount point's real path. */
+  mountpoint: string
+  /** Resolves when the mount has gone (stopped, external unmount); value = exit code. */
   done: Promise<number>
+  /** Unmounts, commits what open files hold, closes the connections; resolves with `done`. */
+  stop(): Promise<number>
+  /** Counters of this mount: the stats line and the metrics endpoint both read them. */
+  stats(): MountStats
 }
 
-export type Log = (line: string) => void
+/** Extra facts for a log line; `level` defaults to info. Never holds a secret. */
+export interface LogFields {
+  level?: 'debug' | 'info' | 'warn' | 'error'
+  event?: string
+  [key: string]: unknown
+}
+export type Log = (line: string, fields?: LogFields) => void
 
-export async function runMount(o: MountOptions, log: Log, out: (line: string) => void): Promise<RunningMount> {
+export interface MountContext {
+  log: Log
+  /** Aborting fails a mount still starting (everything undone) and stops a serving one. */
+  signal?: AbortSignal
+  /** Told of every FUSE operation answered with an error. */
+  onOpError?: (op: string, errno: number) => void
+  /** Where LDAP_* settings come from (default process.env); a daemon passes the copy it took at start. */
+  ldapEnv?: NodeJS.ProcessEnv
+}
+
+export async function runMount(o: MountOptions, ctx: MountContext): Promise<RunningMount> {
+  const log = ctx.log
   const mountpoint = await checkMountpoint(o.mountpoint)
   await checkPrivileges()
   if (!patchedBindingAvailable()) throw new MountFailure('fuse-native has not been rebuilt with the mapnfs patch (run npm run build)')
@@ -65,7 +89,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
   const reservedPort = o.resvport ?? isRoot
   if (o.resvport === true && !isRoot) throw new MountFailure("option 'resvport' needs root (reserved ports are privileged); use 'noresvport'")
 
-  const server = o.username !== undefined ? await ldapIdentity(o) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
+  const server = o.username !== undefined ? await ldapIdentity(o, ctx.ldapEnv) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
   // The kernel can check permissions locally only when the groups that count on the server are
   // the ones it can see: the caller's own (multi-user) or the one gid shown as the local gid.
   const serverOnlyGroups = server !== null && (server.gids ?? []).some((g) => g !== server.gid)
@@ -88,7 +112,6 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     for (const c of cleanups.reverse()) await c().catch(() => undefined)
   }
 
-  const signals = new StopSignals()
   try {
     const pmap = { ...rpc, port: PMAP_PORT }
     const host = o.source.host
@@ -110,12 +133,17 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
       reconnect: true,
       nconnect: o.nconnect,
       onServerStatus: (up) => {
-        if (serving) log(up ? `server ${host} OK` : `server ${host} not responding, ${o.hard ? 'still trying' : 'timed out'}`)
+        if (serving) {
+          log(up ? `server ${host} OK` : `server ${host} not responding, ${o.hard ? 'still trying' : 'timed out'}`,
+            { level: up ? 'info' : 'warn', event: up ? 'server-ok' : 'server-not-responding', server: host })
+        }
       },
     }
     const workers = o.workers ?? defaultWorkers(availableParallelism())
-    const engine: Engine = workers > 0 ? await PooledEngine.open({ ...engineOpts, workers }) : await InlineEngine.open(engineOpts, codec)
-    cleanups.push(() => engine.close())
+    const metrics = new EngineMetrics()
+    const opened: Engine = workers > 0 ? await PooledEngine.open({ ...engineOpts, workers }) : await InlineEngine.open(engineOpts, codec)
+    cleanups.push(() => opened.close())
+    const engine = instrumentEngine(opened, metrics)
 
     // FSINFO and the root GETATTR go through the engine the mount will serve with (the workers'
     // connections when pooled): a server or worker that cannot serve fails the mount here, and
@@ -148,6 +176,7 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
       // row. Hard: none, or fuse-native would answer ETIMEDOUT where the mount promises to wait.
       opTimeoutMs: o.hard ? false : Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),
       log,
+      ...(ctx.onOpError ? { onOpError: ctx.onOpError } : {}),
     })
     try {
       await fuse.mount()
@@ -163,41 +192,45 @@ export async function runMount(o: MountOptions, log: Log, out: (line: string) =>
     cleanups.push(unmountFuse)
 
     await waitReady(mountpoint)
-    if (signals.received) throw new MountFailure('interrupted before the mount was ready')
+    if (ctx.signal?.aborted) throw new MountFailure('interrupted before the mount was ready')
     engine.setHard(o.hard)
     serving = true
 
-    const printStats = (): void => log(`stats ${JSON.stringify({ ...engine.stats(), ...fs.stats(), rsize, wsize, workers, nconnect: o.nconnect })}`)
-    // With `stats`, SIGUSR2 prints the same line while serving (what a call counts at a given moment).
-    if (o.stats) process.on('SIGUSR2', printStats)
+    const stats = (): MountStats => mountStats(opened.stats(), metrics.snapshot(), fs.stats(), { rsize, wsize, workers, nconnect: o.nconnect })
+    const printStats = (): void => log(statsLine(stats()), { event: 'stats', stats: statsFields(stats()) })
+    let reconnects = 0
+    let stop!: (why: string) => Promise<void>
     const done = new Promise<number>((resolve) => {
       let stopping = false
-      const stop = async (why: string): Promise<void> => {
+      stop = async (why: string): Promise<void> => {
         if (stopping) return
         stopping = true
         clearInterval(watch)
+        ctx.signal?.removeEventListener('abort', onAbort)
         if (why !== 'gone') await unmountFuse()
         await commitBeforeExit(fs, engine, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
         if (o.stats) printStats()
         await undo()
-        signals.dispose()
         resolve(0)
       }
-      signals.onStop = () => void stop('signal')
+      const onAbort = (): void => void stop('signal')
+      ctx.signal?.addEventListener('abort', onAbort)
       // Someone ran `mapnfs unmount` / `fusermount -u`: libfuse's loop ends without telling us.
       const watch = setInterval(() => {
+        const now = opened.stats().reconnects
+        if (now > reconnects) {
+          log(`reconnected to NFS server ${host} port ${nfsPort} (${now} reconnects so far)`, { event: 'reconnect', server: host, reconnects: now })
+          reconnects = now
+        }
         if (!isMounted(mountpoint)) {
           unmounted = true
           void stop('gone')
         }
       }, WATCH_INTERVAL_MS)
     })
-    // Printed only once SIGINT/SIGTERM lead to a clean unmount.
-    out(`mapnfs: mounted ${o.sourceText} on ${o.mountpoint}`)
-    return { done }
+    return { mountpoint, done, stop: async () => { await stop('stop'); return done }, stats }
   } catch (err) {
     await undo()
-    signals.dispose()
     throw err
   }
 }
@@ -247,34 +280,11 @@ async function commitBeforeExit(fs: NfsFilesystem, engine: Engine, graceMs: numb
 }
 
 /**
- * SIGINT/SIGTERM handlers installed before anything is mounted: a signal during start-up makes
- * the start fail cleanly (everything undone); once serving, it triggers the unmount.
- */
-class StopSignals {
-  received = false
-  onStop: (() => void) | null = null
-  readonly #handler = (): void => {
-    this.received = true
-    this.onStop?.()
-  }
-
-  constructor() {
-    process.on('SIGINT', this.#handler)
-    process.on('SIGTERM', this.#handler)
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.#handler)
-    process.off('SIGTERM', this.#handler)
-  }
-}
-
-/**
  * LDAP mode: username + password → uid/gid (and optional groups), before any NFS traffic.
  * The password lives in this function only; it is never logged or put in an error.
  */
-async function ldapIdentity(o: MountOptions): Promise<{ uid: number; gid: number; gids?: number[] }> {
-  const settings = loadLdapSettings(o.ldapConfig)
+async function ldapIdentity(o: MountOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ uid: number; gid: number; gids?: number[] }> {
+  const settings = loadLdapSettings(o.ldapConfig, env)
   // Children we start later (fusermount) need not inherit the service password.
   delete process.env.LDAP_SVC_PASS
   if (settings === null) throw new MountFailure('LDAP username is specified but LDAP is not configured')

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { defaultWorkers, parseMountArgs, parseSource, UsageError } from '../../../src/cli/options.js'
+import { defaultWorkers, parseMountArgs, parseSource, UsageError } from '../../../src/mount/options.js'
 
 const fails = (args: string[], text: string | RegExp): void => {
   assert.throws(() => parseMountArgs(args), (e: unknown) => e instanceof Error && (typeof text === 'string' ? e.message === text : text.test(e.message)) ,
