@@ -6,26 +6,20 @@ import { HELP, parseMountArgs, UsageError } from '../mount/options.js'
 import { MountFailure, runMount } from '../mount/lifecycle.js'
 import { isMounted } from '../mount/mounts.js'
 import { statsLine } from '../mount/stats.js'
+import { describeError } from '../mount/describe.js'
+import { runServe } from '../serve/daemon.js'
+import { parseServeArgs, SERVE_HELP } from '../serve/options.js'
 import { realpathSync } from 'node:fs'
 
 const log = (line: string, _fields?: unknown): void => {
   process.stderr.write(`mapnfs: ${line}\n`)
 }
 
-/** One line, never a stack: typed errors carry a message fit for users. */
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const msg = err.message.split('\n')[0] ?? ''
-    return msg || err.name
-  }
-  return String(err)
-}
-
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
-  if (cmd === undefined) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] | mapnfs unmount MOUNTPOINT (see mapnfs --help)')
+  if (cmd === undefined) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] | mapnfs unmount MOUNTPOINT | mapnfs serve [--options] (see mapnfs --help)')
   if (cmd === '--help' || cmd === '-h' || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(HELP)
+    process.stdout.write(HELP + SERVE_HELP)
     return 0
   }
   if (cmd === 'mount') {
@@ -51,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
       process.off('SIGTERM', onSignal)
     }
   }
+  if (cmd === 'serve') {
+    const running = await runServe(parseServeArgs(rest))
+    return running.done
+  }
   if (cmd === 'unmount' || cmd === 'umount') {
     if (rest.length !== 1) throw new UsageError('usage: mapnfs unmount MOUNTPOINT')
     const mp = rest[0]!
@@ -65,13 +63,13 @@ async function main(argv: string[]): Promise<number> {
     if (r.status !== 0) throw new MountFailure(`unmount of ${mp} failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`)
     return 0
   }
-  throw new UsageError(`unknown command '${cmd}' (expected mount or unmount; see mapnfs --help)`)
+  throw new UsageError(`unknown command '${cmd}' (expected mount, unmount or serve; see mapnfs --help)`)
 }
 
 main(process.argv.slice(2)).then((code) => {
   process.exit(code)
 }, (err: unknown) => {
-  log(describe(err))
+  log(describeError(err))
   // Bad usage (including rejected ids) exits 2, a failed mount 1, as --help says.
   const code = (err as { code?: unknown }).code
   process.exit(code === 'ERR_USAGE' || code === 'ERR_IDENTITY' ? 2 : 1)

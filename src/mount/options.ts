@@ -111,6 +111,12 @@ export function parseSource(text: string): Source {
     if (url.port) src.port = parsePort('port', url.port)
     for (const [k, v] of url.searchParams) {
       if (k === 'mountport') src.mountPort = parsePort('mountport', v)
+      // libnfs URLs carry the NFS port as a query parameter; one port, however it is written.
+      else if (k === 'nfsport') {
+        const p = parsePort('nfsport', v)
+        if (src.port !== undefined && src.port !== p) throw new UsageError(`the source URL names two NFS ports (${src.port} and nfsport=${p})`)
+        src.port = p
+      }
       else if (k === 'version' || k === 'vers') parseVersion(v)
       else throw new UsageError(`unknown option '${k}' in source URL`)
     }
@@ -205,6 +211,44 @@ export function parseMountArgs(args: string[]): MountOptions {
   if (positional.length < 2) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] (see mapnfs --help)')
   if (positional.length > 2) throw new UsageError(`unexpected argument '${positional[2]}'`)
   const [sourceText, mountpoint] = positional as [string, string]
+  if (opts.some(([name]) => name === 'password')) {
+    throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file=FILE' or 'password-file=-' (stdin)")
+  }
+  return buildMountOptions(sourceText, mountpoint, opts)
+}
+
+/**
+ * A volume's options as an orchestrator sends them (Docker's `-o key=value`, `-o flag` arrives as
+ * "flag": ""), with `source` (or `share`) naming the export. The same names, values and error texts
+ * as `mapnfs mount`, less what a daemon cannot take: a password (dockerd shows volume options to
+ * anyone who may run `docker volume inspect`), stdin, relative paths, and a mount point of the
+ * volume's own choosing.
+ */
+export function parseVolumeOptions(opts: Record<string, unknown>, mountpoint: string): MountOptions {
+  const pairs: [string, string | true][] = []
+  let sourceText: string | undefined
+  for (const [name, value] of Object.entries(opts)) {
+    if (typeof value !== 'string') throw new UsageError(`Invalid '${name}' option (expected a string value)`)
+    switch (name) {
+      case 'source': case 'share':
+        if (sourceText !== undefined) throw new UsageError("give 'source' or 'share', not both")
+        sourceText = value
+        continue
+      case 'password':
+        throw new UsageError("a password must not be given as a volume option (docker volume inspect shows it); use 'password-file=FILE' (a file only root can read)")
+      case 'mount':
+        throw new UsageError("option 'mount' is not a volume option: the daemon decides where a volume is mounted and tells the orchestrator")
+      case 'password-file': case 'ldap-config':
+        if (value === '-') throw new UsageError(`'${name}=-' (stdin) is not possible for a volume; give a file`)
+        if (!value.startsWith('/')) throw new UsageError(`'${name}' must be an absolute path`)
+    }
+    pairs.push([name, value === '' ? true : value])
+  }
+  if (sourceText === undefined || sourceText === '') throw new UsageError("Missing mandatory options: source")
+  return buildMountOptions(sourceText, mountpoint, pairs)
+}
+
+function buildMountOptions(sourceText: string, mountpoint: string, opts: [string, string | true][]): MountOptions {
   const out: MountOptions = {
     source: parseSource(sourceText),
     sourceText,
@@ -251,8 +295,6 @@ export function parseMountArgs(args: string[]): MountOptions {
       case 'stats': out.stats = parseBool('stats', value); break
       case 'workers': out.workers = parseInt('workers', value, 0, MAX_WORKERS); break
       case 'nconnect': out.nconnect = parseInt('nconnect', value, 1, MAX_NCONNECT); break
-      case 'password':
-        throw new UsageError("a password must not be given on the command line (ps shows it); use 'password-file=FILE' or 'password-file=-' (stdin)")
       case 'username': out.username = str(); break
       case 'password-file': out.passwordFile = str(); break
       case 'ldap-config': out.ldapConfig = str(); break
@@ -283,9 +325,11 @@ export const HELP = `mapnfs: NFSv3 over FUSE with per-mount uid/gid mapping
 Usage:
   mapnfs mount SOURCE MOUNTPOINT [-o opt[=val][,opt...]] [--opt val | --flag ...]
   mapnfs unmount MOUNTPOINT
+  mapnfs serve [--socket PATH] [--state PATH] [--mount-root DIR] [--metrics HOST:PORT]
+               [--log-format json|text] [--log-level LEVEL]
   mapnfs --help
 
-SOURCE is nfs://host[:port]/export[?mountport=N] or host:/export.
+SOURCE is nfs://host[:port]/export[?mountport=N&nfsport=N&version=3] or host:/export.
 mapnfs runs in the foreground. Once the mount answers it prints
   mapnfs: mounted SOURCE on MOUNTPOINT
 and serves until SIGINT/SIGTERM or 'mapnfs unmount', then unmounts and exits 0.

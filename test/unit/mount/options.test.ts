@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { defaultWorkers, parseMountArgs, parseSource, UsageError } from '../../../src/mount/options.js'
+import { defaultWorkers, parseMountArgs, parseSource, parseVolumeOptions, UsageError } from '../../../src/mount/options.js'
 
 const fails = (args: string[], text: string | RegExp): void => {
   assert.throws(() => parseMountArgs(args), (e: unknown) => e instanceof Error && (typeof text === 'string' ? e.message === text : text.test(e.message)) ,
@@ -11,6 +11,11 @@ test('sources: URL and host:/path forms', () => {
   assert.equal(parseSource('nfs://127.0.0.1:2050/srv/x?mountport=2051'), { host: '127.0.0.1', port: 2050, mountPort: 2051, export: '/srv/x' })
   assert.equal(parseSource('server:/export'), { host: 'server', export: '/export' })
   assert.equal(parseSource('nfs://h/a%20b'), { host: 'h', export: '/a b' })
+  // libnfs's form: the NFS port as a query parameter (the same port twice is fine, two are not).
+  assert.equal(parseSource('nfs://127.0.0.1/srv/x?version=3&nfsport=2050&mountport=2051'), { host: '127.0.0.1', port: 2050, mountPort: 2051, export: '/srv/x' })
+  assert.equal(parseSource('nfs://h:2050/x?nfsport=2050'), { host: 'h', port: 2050, export: '/x' })
+  assert.throws(() => parseSource('nfs://h:2050/x?nfsport=2049'), /names two NFS ports/)
+  assert.throws(() => parseSource('nfs://h/x?nfsport=0'), /Invalid 'nfsport' option/)
   for (const bad of ['nfs:///export', ':/x', 'host', 'host:relative', 'nfs://', 'nfs://h:99999/x']) {
     assert.throws(() => parseSource(bad), (e: unknown) => e instanceof UsageError && /Invalid 'share' option|port/.test(e.message), bad)
   }
@@ -128,6 +133,33 @@ test('defaultWorkers: a whole number of workers in 0..16 for any core count, nev
   for (const cores of [1, 2, 3, 4, 8, 16, 64, 256]) {
     const w = defaultWorkers(cores)
     assert.ok(Number.isInteger(w) && w >= 0 && w <= 16 && w <= cores, `${cores} cores -> ${w}`)
+  }
+})
+
+
+test('volume options (mapnfs serve): Docker\'s map, the CLI\'s names and texts, less what a daemon cannot take', () => {
+  const v = parseVolumeOptions({ source: 'nfs://h/e', uid: '1234', gid: '1235', ro: '', nconnect: '2' }, '/var/lib/mapnfs/volumes/v')
+  assert.equal([v.source, v.uid, v.gid, v.readonly, v.cache, v.nconnect, v.mountpoint], [{ host: 'h', export: '/e' }, 1234, 1235, true, true, 2, '/var/lib/mapnfs/volumes/v'])
+  // -o flag arrives as "flag": "" and means the flag; share= is the platform's other name for source.
+  assert.is(parseVolumeOptions({ share: 'h:/e', sync: '' }, '/m').sync, true)
+  const refused = (opts: Record<string, unknown>, text: string | RegExp): void => {
+    assert.throws(() => parseVolumeOptions(opts, '/m'), (e: unknown) => e instanceof Error && (typeof text === 'string' ? e.message === text : text.test(e.message)), JSON.stringify(opts))
+  }
+  refused({ source: 'h:/e', username: 'u', password: 'secret' }, /^a password must not be given as a volume option/)
+  refused({ source: 'h:/e', username: 'u', 'password-file': '-' }, "'password-file=-' (stdin) is not possible for a volume; give a file")
+  refused({ source: 'h:/e', username: 'u', 'password-file': 'pw' }, "'password-file' must be an absolute path")
+  refused({ source: 'h:/e', 'ldap-config': 'x.conf' }, "'ldap-config' must be an absolute path")
+  refused({ source: 'h:/e', mount: '/x' }, /^option 'mount' is not a volume option/)
+  refused({ source: 'h:/e', share: 'h:/f' }, "give 'source' or 'share', not both")
+  refused({ uid: '1', gid: '1' }, 'Missing mandatory options: source')
+  refused({ source: 'h:/e', uid: 5, gid: '5' }, "Invalid 'uid' option (expected a string value)")
+  refused({ source: 'h:/e', uid: '0', gid: '5' }, "Invalid 'uid' option (0, negative, or non-integer)")
+  refused({ source: 'h:/e', uid: '', gid: '5' }, "option 'uid' needs a value")
+  // A password given with others is refused by name; its value never reaches the message.
+  try {
+    parseVolumeOptions({ source: 'h:/e', password: 'hunter2-xyz' }, '/m')
+  } catch (e) {
+    assert.not.match((e as Error).message, /hunter2/)
   }
 })
 

@@ -1,0 +1,138 @@
+// `mapnfs serve`: the node daemon an orchestrator drives. It owns every volume's mount in this one
+// process, answers the Docker volume plugin protocol on a root-only unix socket, mounts again what
+// the state file says was mounted, and on SIGTERM/SIGINT unmounts everything before it exits.
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs'
+import { createConnection } from 'node:net'
+import { createServer, type Server } from 'node:http'
+import { dirname } from 'node:path'
+import { MountFailure } from '../mount/lifecycle.js'
+import { describeError } from '../mount/describe.js'
+import { createLogger } from './logger.js'
+import { metricsRegistry, serveMetrics } from './metrics.js'
+import type { ServeOptions } from './options.js'
+import { pluginHandler } from './plugin-api.js'
+import { VolumeService } from './volumes.js'
+
+/** Settings LDAP volumes read; the daemon keeps its own copy and drops the service password from its environment. */
+const LDAP_ENV = /^(LDAP_|MAPNFS_LDAP_CONFIG$)/
+
+export interface RunningDaemon {
+  /** Resolves with the exit code once a signal has stopped the daemon and everything is unmounted. */
+  done: Promise<number>
+}
+
+export async function runServe(o: ServeOptions, write: (line: string) => void = (l) => process.stdout.write(l)): Promise<RunningDaemon> {
+  if (process.getuid?.() !== 0) throw new MountFailure('permission denied: mapnfs serve must run as root (it mounts FUSE file systems and owns a root-only socket)')
+  const ldapEnv: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (LDAP_ENV.test(k)) ldapEnv[k] = v
+  // Children (fusermount) need not inherit the service password.
+  delete process.env.LDAP_SVC_PASS
+
+  const logger = createLogger(o.logFormat, o.logLevel, write)
+  const volumes = new VolumeService({ statePath: o.state, mountRoot: o.mountRoot, logger, ldapEnv })
+  // Before the socket opens: a call for a volume being mounted again waits for that mount.
+  const restored = volumes.restore()
+
+  await claimSocket(o.socket)
+  const api = createServer(pluginHandler(volumes, logger))
+  await listenPrivately(api, o.socket)
+  let metrics: Server | null = null
+  try {
+    if (o.metrics !== undefined) metrics = await serveMetrics(metricsRegistry(() => volumes.metrics()), o.metrics.host, o.metrics.port)
+  } catch (err) {
+    await closeServer(api)
+    removeSocket(o.socket)
+    await volumes.shutdown()
+    throw new MountFailure(`cannot serve metrics on ${o.metrics!.host}:${o.metrics!.port}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`)
+  }
+  logger.info({ event: 'serve', socket: o.socket, state: o.state, mountRoot: o.mountRoot, ...(o.metrics ? { metrics: `${o.metrics.host}:${o.metrics.port}` } : {}), volumes: volumes.list().length },
+    `serving the Docker volume plugin API on ${o.socket}`)
+
+  const onStats = (): void => volumes.logStats()
+  process.on('SIGUSR2', onStats)
+  const done = new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      logger.info({ event: 'stop', signal }, `${signal}: unmounting every volume`)
+      void (async () => {
+        api.close()
+        api.closeIdleConnections()
+        await restored
+        await volumes.shutdown()
+        api.closeAllConnections()
+        if (metrics !== null) await closeServer(metrics)
+        removeSocket(o.socket)
+        process.off('SIGUSR2', onStats)
+        process.off('SIGTERM', onTerm)
+        process.off('SIGINT', onInt)
+        logger.info({ event: 'stopped' }, 'stopped')
+        resolve(0)
+      })()
+    }
+    const onTerm = (): void => stop('SIGTERM')
+    const onInt = (): void => stop('SIGINT')
+    process.on('SIGTERM', onTerm)
+    process.on('SIGINT', onInt)
+  })
+  return { done }
+}
+
+/** Makes PATH free for our socket: a live one means another daemon, a dead one is removed. */
+async function claimSocket(path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 })
+  if (!existsSync(path)) return
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = createConnection(path)
+    c.once('connect', () => {
+      c.destroy()
+      resolve(true)
+    })
+    c.once('error', () => resolve(false))
+  })
+  if (alive) throw new MountFailure(`another process is serving on ${path}`)
+  unlinkSync(path)
+}
+
+/**
+ * Listens on the unix socket PATH, mode 0600. Node binds inside listen() itself, so the umask is
+ * held only around that call (it is process-wide: nothing else may run under it) and the socket
+ * is never open to others, whatever umask the daemon was started with.
+ */
+async function listenPrivately(server: Server, path: string): Promise<void> {
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.once('listening', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const old = process.umask(0o177)
+  try {
+    server.listen(path)
+  } finally {
+    process.umask(old)
+  }
+  try {
+    await listening
+  } catch (err) {
+    throw new MountFailure(`cannot listen on ${path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`)
+  }
+  chmodSync(path, 0o600)
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+}
+
+function removeSocket(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,102 @@
+// The Prometheus endpoint. Every per-volume series is read at scrape time from the same snapshot
+// the stats line prints (RunningMount.stats()), so a scrape and a stats line taken at one moment
+// agree; the process series (RSS, CPU, heap, event loop) are prom-client's defaults.
+import { createServer, type Server } from 'node:http'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { LATENCY_BUCKETS, PROCEDURE_NAMES } from '../engine/index.js'
+import type { MountStats } from '../mount/stats.js'
+import type { VolumeMetrics } from './volumes.js'
+
+type Labels = Record<string, string>
+interface Sample { value: number; labels: Labels; metricName?: string }
+type MetricType = 'counter' | 'gauge' | 'histogram'
+
+/** A prom-client metric whose values are computed when scraped (prom-client's Registry only calls get()). */
+class ComputedMetric {
+  readonly aggregator = 'sum'
+  constructor(readonly name: string, readonly help: string, readonly type: MetricType, readonly read: () => Sample[]) {}
+
+  async get(): Promise<{ name: string; help: string; type: MetricType; values: Sample[]; aggregator: string }> {
+    return { name: this.name, help: this.help, type: this.type, values: this.read(), aggregator: this.aggregator }
+  }
+
+  reset(): void {}
+}
+
+const procName = (proc: string): string => PROCEDURE_NAMES[Number(proc)] ?? `PROC${proc}`
+
+export function metricsRegistry(volumes: () => VolumeMetrics[]): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const mounted = (): { volume: string; s: MountStats }[] => volumes().flatMap((v) => (v.stats !== null ? [{ volume: v.name, s: v.stats }] : []))
+  const perVolume = (name: string, help: string, type: MetricType, pick: (s: MountStats) => number): void => {
+    registry.registerMetric(new ComputedMetric(name, help, type, () => mounted().map(({ volume, s }) => ({ value: pick(s), labels: { volume } }))) as never)
+  }
+
+  registry.registerMetric(new ComputedMetric('mapnfs_volume_mounted', 'Whether the volume is mounted now (1) or not (0).', 'gauge',
+    () => volumes().map((v) => ({ value: v.mounted ? 1 : 0, labels: { volume: v.name } }))) as never)
+  registry.registerMetric(new ComputedMetric('mapnfs_volume_references', 'Callers (container mounts) holding the volume.', 'gauge',
+    () => volumes().map((v) => ({ value: v.references, labels: { volume: v.name } }))) as never)
+  registry.registerMetric(new ComputedMetric('mapnfs_nfs_calls_total', 'NFS calls made, by procedure (since the volume was mounted).', 'counter',
+    () => mounted().flatMap(({ volume, s }) => Object.entries(s.byProc).map(([p, n]) => ({ value: n, labels: { volume, proc: procName(p) } })))) as never)
+  registry.registerMetric(new ComputedMetric('mapnfs_nfs_errors_total', 'NFS calls failed, by procedure and errno.', 'counter',
+    () => mounted().flatMap(({ volume, s }) => Object.entries(s.errorsByProc).flatMap(([p, byErrno]) =>
+      Object.entries(byErrno).map(([errno, n]) => ({ value: n, labels: { volume, proc: procName(p), errno } }))))) as never)
+  registry.registerMetric(new ComputedMetric('mapnfs_nfs_call_duration_seconds', 'NFS call latency, from the call to its answer (retries included).', 'histogram',
+    () => mounted().flatMap(({ volume, s }) => Object.entries(s.latency).flatMap(([p, lat]) => {
+      const labels = { volume, proc: procName(p) }
+      let cumulative = 0
+      const buckets = LATENCY_BUCKETS.map((le, i) => {
+        cumulative += lat.buckets[i]!
+        return { value: cumulative, labels: { ...labels, le: String(le) }, metricName: 'mapnfs_nfs_call_duration_seconds_bucket' }
+      })
+      return [
+        ...buckets,
+        { value: lat.count, labels: { ...labels, le: '+Inf' }, metricName: 'mapnfs_nfs_call_duration_seconds_bucket' },
+        { value: lat.sumSeconds, labels, metricName: 'mapnfs_nfs_call_duration_seconds_sum' },
+        { value: lat.count, labels, metricName: 'mapnfs_nfs_call_duration_seconds_count' },
+      ]
+    }))) as never)
+  registry.registerMetric(new ComputedMetric('mapnfs_fuse_errors_total', 'File operations answered with an error, by operation and errno (since the daemon started).', 'counter',
+    () => volumes().flatMap((v) => [...v.opErrors].map(([key, n]) => {
+      const [op, errno] = key.split(' ') as [string, string]
+      return { value: n, labels: { volume: v.name, op, errno } }
+    }))) as never)
+  perVolume('mapnfs_read_bytes_total', 'File data read from the server (READ replies).', 'counter', (s) => s.bytesRead)
+  perVolume('mapnfs_written_bytes_total', 'File data the server acknowledged (WRITE replies).', 'counter', (s) => s.bytesWritten)
+  perVolume('mapnfs_nfs_calls_in_flight', 'RPCs sent and waiting for a reply.', 'gauge', (s) => s.inFlight)
+  perVolume('mapnfs_rpc_retransmits_total', 'RPCs sent again after a minor timeout.', 'counter', (s) => s.retransmits)
+  perVolume('mapnfs_rpc_reconnects_total', 'NFS connections opened again after a drop.', 'counter', (s) => s.reconnects)
+  perVolume('mapnfs_rpc_major_timeouts_total', 'Calls that waited a whole timeo x (retrans + 1).', 'counter', (s) => s.majorTimeouts)
+  perVolume('mapnfs_rewritten_chunks_total', 'Written data sent again because the server restarted before committing it.', 'counter', (s) => s.rewrittenChunks)
+  perVolume('mapnfs_stale_retries_total', 'Operations repeated after a stale file handle.', 'counter', (s) => s.staleRetries)
+  perVolume('mapnfs_uncommitted_bytes', 'Written data the server holds UNSTABLE, not yet committed.', 'gauge', (s) => s.uncommittedBytes)
+  perVolume('mapnfs_dirty_bytes', 'Written by applications, not yet acknowledged by the server.', 'gauge', (s) => s.dirtyBytes)
+  return registry
+}
+
+/** Serves REGISTRY on GET /metrics at HOST:PORT; resolves once listening. */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' })
+      res.end('mapnfs: metrics are at GET /metrics\n')
+      return
+    }
+    registry.metrics().then((text) => {
+      res.writeHead(200, { 'Content-Type': registry.contentType })
+      res.end(text)
+    }, (err: unknown) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' })
+      res.end(`mapnfs: metrics failed: ${(err as Error).message}\n`)
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  return server
+}

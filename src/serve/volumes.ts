@@ -1,0 +1,331 @@
+// The volumes one daemon serves. Each is a name, the options it was created with and the set of
+// caller IDs that hold it mounted; its FUSE mount (src/mount's runMount, with its own identity,
+// engine and connections) exists while at least one ID holds it. Calls for one volume run one at a
+// time (two containers starting at once must not mount twice); calls for different volumes run
+// side by side. Every change is written to the state file before the call answers.
+import { mkdirSync, rmdirSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { setMaxListeners } from 'node:events'
+import type { Logger } from 'pino'
+import { errnoName } from '../engine/index.js'
+import { runMount, type RunningMount } from '../mount/lifecycle.js'
+import { isMounted } from '../mount/mounts.js'
+import { parseVolumeOptions } from '../mount/options.js'
+import { describeError } from '../mount/describe.js'
+import { statsFields, type MountStats } from '../mount/stats.js'
+import { mountLog } from './logger.js'
+import { loadState, saveState, type DaemonState } from './state-file.js'
+
+/** A refused call; `message` is what the orchestrator shows its user. */
+export class VolumeError extends Error {
+  readonly code = 'ERR_VOLUME'
+  constructor(message: string) {
+    super(message)
+    this.name = 'VolumeError'
+  }
+}
+
+/** Docker's rule for volume names, so every name dockerd accepts is accepted here. */
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/
+
+/**
+ * Errors an application meets in normal work (a lookup of a missing name, a refused permission):
+ * counted, logged at debug. Anything else is worth a warning.
+ */
+const ANSWERS = new Set(['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ENODATA', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ELOOP', 'ERANGE', 'EROFS', 'ENOTTY', 'EBADF'])
+/** At most one warning per volume, operation and errno in this period; the rest are counted into the next. */
+const WARN_EVERY_MS = 10_000
+
+export interface VolumeView {
+  Name: string
+  Mountpoint: string
+  CreatedAt: string
+  Status?: Record<string, unknown>
+}
+
+export interface VolumeMetrics {
+  name: string
+  mounted: boolean
+  references: number
+  /** Counters of the current mount (null while unmounted). */
+  stats: MountStats | null
+  /** FUSE operations answered with an error: "op errno" → count, over the daemon's life. */
+  opErrors: Map<string, number>
+}
+
+interface Volume {
+  name: string
+  opts: Record<string, string>
+  createdAt: string
+  mountedBy: Set<string>
+  running: RunningMount | null
+  opErrors: Map<string, number>
+  /** Last warning time and calls not logged since, per "op errno". */
+  warned: Map<string, { at: number; quiet: number }>
+  log: Logger
+}
+
+export interface VolumeServiceOptions {
+  statePath: string
+  /** Volumes are mounted at MOUNT_ROOT/NAME. */
+  mountRoot: string
+  logger: Logger
+  /** LDAP_* settings as the daemon found them at start (LDAP volumes). */
+  ldapEnv: NodeJS.ProcessEnv
+}
+
+export class VolumeService {
+  readonly #o: VolumeServiceOptions
+  readonly #volumes = new Map<string, Volume>()
+  readonly #locks = new Map<string, Promise<unknown>>()
+  /** Aborted by shutdown(): mounts still starting fail, serving ones unmount. */
+  readonly #closing = new AbortController()
+
+  constructor(o: VolumeServiceOptions) {
+    this.#o = o
+    // Every mount listens to this one signal: as many listeners as volumes is expected.
+    setMaxListeners(0, this.#closing.signal)
+    const state = loadState(o.statePath)
+    for (const [name, rec] of Object.entries(state.volumes)) {
+      if (!NAME.test(name)) continue
+      this.#volumes.set(name, this.#volume(name, rec.opts, rec.createdAt, rec.mountedBy))
+    }
+  }
+
+  #volume(name: string, opts: Record<string, string>, createdAt: string, mountedBy: Iterable<string>): Volume {
+    return { name, opts, createdAt, mountedBy: new Set(mountedBy), running: null, opErrors: new Map(), warned: new Map(), log: this.#o.logger.child({ volume: name }) }
+  }
+
+  mountpointOf(name: string): string {
+    return join(this.#o.mountRoot, name)
+  }
+
+  /** Runs FN after every earlier call for NAME has finished. */
+  async #exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#locks.get(name) ?? Promise.resolve()
+    const run = before.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.#locks.set(name, tail)
+    void tail.then(() => {
+      if (this.#locks.get(name) === tail) this.#locks.delete(name)
+    })
+    return run
+  }
+
+  #get(name: unknown): Volume {
+    const v = typeof name === 'string' ? this.#volumes.get(name) : undefined
+    if (v === undefined) throw new VolumeError(`no such volume: ${String(name)}`)
+    return v
+  }
+
+  #save(): void {
+    const state: DaemonState = { volumes: {} }
+    for (const v of this.#volumes.values()) state.volumes[v.name] = { opts: v.opts, createdAt: v.createdAt, mountedBy: [...v.mountedBy] }
+    saveState(this.#o.statePath, state)
+  }
+
+  async create(name: unknown, opts: unknown): Promise<void> {
+    if (typeof name !== 'string' || !NAME.test(name)) {
+      throw new VolumeError(`invalid volume name ${JSON.stringify(name)}: use letters, digits, '_', '.', '-' (not first), at most 255`)
+    }
+    if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) throw new VolumeError('Opts must be an object of option names to values')
+    const given = (opts ?? {}) as Record<string, unknown>
+    // The same checks (and texts) as `mapnfs mount`, before anything is recorded.
+    parseVolumeOptions(given, this.mountpointOf(name))
+    const clean = given as Record<string, string>
+    return this.#exclusive(name, async () => {
+      const existing = this.#volumes.get(name)
+      if (existing !== undefined) {
+        if (sameOptions(existing.opts, clean)) return
+        throw new VolumeError(`volume ${name} already exists with other options (remove it first)`)
+      }
+      this.#volumes.set(name, this.#volume(name, { ...clean }, new Date().toISOString(), []))
+      this.#save()
+      this.#volumes.get(name)!.log.info({ event: 'create' }, `created volume ${name}`)
+    })
+  }
+
+  async remove(name: unknown): Promise<void> {
+    const v = this.#get(name)
+    return this.#exclusive(v.name, async () => {
+      if (this.#volumes.get(v.name) !== v) throw new VolumeError(`no such volume: ${v.name}`)
+      if (v.mountedBy.size > 0) throw new VolumeError(`volume ${v.name} is in use (mounted for ${v.mountedBy.size} caller(s)); unmount it first`)
+      if (v.running !== null) await this.#stop(v)
+      this.#volumes.delete(v.name)
+      this.#save()
+      try {
+        rmdirSync(this.mountpointOf(v.name))
+      } catch {
+        // Never mounted, or not empty: a directory we did not fill is not ours to delete.
+      }
+      v.log.info({ event: 'remove' }, `removed volume ${v.name}`)
+    })
+  }
+
+  /** Mounts NAME for caller ID (again for an ID that holds it already: same answer). */
+  async mount(name: unknown, id: unknown): Promise<string> {
+    const v = this.#get(name)
+    const caller = callerId(id)
+    return this.#exclusive(v.name, async () => {
+      if (this.#volumes.get(v.name) !== v) throw new VolumeError(`no such volume: ${v.name}`)
+      if (v.running === null) await this.#start(v)
+      if (!v.mountedBy.has(caller)) {
+        v.mountedBy.add(caller)
+        this.#save()
+      }
+      v.log.info({ event: 'mount-ref', id: caller, references: v.mountedBy.size }, `mounted for ${caller} (${v.mountedBy.size} reference(s))`)
+      return this.mountpointOf(v.name)
+    })
+  }
+
+  async unmount(name: unknown, id: unknown): Promise<void> {
+    const v = this.#get(name)
+    const caller = callerId(id)
+    return this.#exclusive(v.name, async () => {
+      if (!v.mountedBy.has(caller)) throw new VolumeError(`volume ${v.name} is not mounted for ID ${caller}`)
+      v.mountedBy.delete(caller)
+      this.#save()
+      v.log.info({ event: 'unmount-ref', id: caller, references: v.mountedBy.size }, `released by ${caller} (${v.mountedBy.size} reference(s) left)`)
+      if (v.mountedBy.size === 0 && v.running !== null) await this.#stop(v)
+    })
+  }
+
+  /** Where NAME is mounted, or '' while it is not (nothing to see in an empty directory). */
+  path(name: unknown): string {
+    const v = this.#get(name)
+    return v.running !== null ? this.mountpointOf(v.name) : ''
+  }
+
+  get(name: unknown): VolumeView {
+    return this.#view(this.#get(name))
+  }
+
+  list(): VolumeView[] {
+    return [...this.#volumes.values()].map((v) => this.#view(v))
+  }
+
+  #view(v: Volume): VolumeView {
+    return {
+      Name: v.name,
+      Mountpoint: v.running !== null ? this.mountpointOf(v.name) : '',
+      CreatedAt: v.createdAt,
+      Status: { mounted: v.running !== null, references: v.mountedBy.size },
+    }
+  }
+
+  metrics(): VolumeMetrics[] {
+    return [...this.#volumes.values()].map((v) => ({
+      name: v.name,
+      mounted: v.running !== null,
+      references: v.mountedBy.size,
+      stats: v.running?.stats() ?? null,
+      opErrors: v.opErrors,
+    }))
+  }
+
+  /** Logs every mounted volume's stats line (SIGUSR2). */
+  logStats(): void {
+    for (const v of this.#volumes.values()) {
+      const s = v.running?.stats()
+      if (s !== undefined) v.log.info({ event: 'stats', stats: statsFields(s) }, 'stats')
+    }
+  }
+
+  /** After a restart: mounts again every volume some caller still holds. */
+  async restore(): Promise<void> {
+    await Promise.all([...this.#volumes.values()].filter((v) => v.mountedBy.size > 0).map((v) =>
+      this.#exclusive(v.name, async () => {
+        if (v.running === null) await this.#start(v)
+      }).catch((err: unknown) => {
+        v.log.error({ event: 'remount-failed', err: describeError(err) }, `could not mount again after the restart: ${describeError(err)} (the next Mount tries again)`)
+      })))
+  }
+
+  /** Unmounts everything (committing what open files hold); the state keeps who held what. */
+  async shutdown(): Promise<void> {
+    this.#closing.abort()
+    const pending = [...this.#locks.values()]
+    await Promise.all([...this.#volumes.values()].filter((v) => v.running !== null).map((v) => this.#stop(v)))
+    await Promise.all(pending)
+    await Promise.all([...this.#volumes.values()].filter((v) => v.running !== null).map((v) => this.#stop(v)))
+  }
+
+  async #start(v: Volume): Promise<void> {
+    if (this.#closing.signal.aborted) throw new VolumeError('the daemon is shutting down')
+    let o
+    try {
+      o = parseVolumeOptions(v.opts, this.mountpointOf(v.name))
+    } catch (err) {
+      throw new VolumeError(describeError(err))
+    }
+    const mp = o.mountpoint
+    // 0711, as dockerd's own volumes directory: other users may reach a mount they are told of, not list them.
+    mkdirSync(this.#o.mountRoot, { recursive: true, mode: 0o711 })
+    mkdirSync(mp, { recursive: true, mode: 0o755 })
+    // A mount left by a daemon that died: ours (it is under our root), and dead to every caller.
+    if (isMounted(mp)) {
+      const r = spawnSync('fusermount', ['-u', '-z', mp], { encoding: 'utf8' })
+      v.log.warn({ event: 'stale-mount', mountpoint: mp, ok: r.status === 0 }, `cleared a mount left at ${mp} by an earlier daemon`)
+    }
+    let running: RunningMount
+    try {
+      running = await runMount(o, {
+        log: mountLog(v.log),
+        signal: this.#closing.signal,
+        onOpError: (op, errno) => this.#opError(v, op, errno),
+        ldapEnv: this.#o.ldapEnv,
+      })
+    } catch (err) {
+      v.log.warn({ event: 'mount-failed', err: describeError(err) }, `mount failed: ${describeError(err)}`)
+      throw new VolumeError(describeError(err))
+    }
+    v.running = running
+    v.log.info({ event: 'mount', source: o.sourceText, mountpoint: mp, ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}), ...(o.username !== undefined ? { username: o.username } : {}) },
+      `mounted ${o.sourceText} on ${mp}`)
+    void running.done.then(() => {
+      if (v.running !== running) return
+      v.running = null
+      v.log.warn({ event: 'mount-gone', mountpoint: mp }, `the mount on ${mp} went away (unmounted from outside); the next Mount mounts it again`)
+    })
+  }
+
+  async #stop(v: Volume): Promise<void> {
+    const running = v.running
+    if (running === null) return
+    v.running = null
+    await running.stop()
+    v.log.info({ event: 'unmount', mountpoint: running.mountpoint }, `unmounted ${running.mountpoint}`)
+  }
+
+  #opError(v: Volume, op: string, errno: number): void {
+    const name = errnoName(errno)
+    const key = `${op} ${name}`
+    v.opErrors.set(key, (v.opErrors.get(key) ?? 0) + 1)
+    if (ANSWERS.has(name)) {
+      v.log.debug({ event: 'op-error', op, errno: name }, `${op} failed: ${name}`)
+      return
+    }
+    const now = Date.now()
+    const w = v.warned.get(key)
+    if (w !== undefined && now - w.at < WARN_EVERY_MS) {
+      w.quiet++
+      return
+    }
+    const quiet = w?.quiet ?? 0
+    v.warned.set(key, { at: now, quiet: 0 })
+    v.log.warn({ event: 'op-error', op, errno: name, ...(quiet > 0 ? { suppressed: quiet } : {}) },
+      `${op} failed: ${name}${quiet > 0 ? ` (and ${quiet} more since the last warning)` : ''}`)
+  }
+}
+
+function callerId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw new VolumeError('ID must be a non-empty string (the caller that mounts)')
+  return id
+}
+
+function sameOptions(a: Record<string, string>, b: Record<string, unknown>): boolean {
+  const ka = Object.keys(a).sort()
+  const kb = Object.keys(b).sort()
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k])
+}
