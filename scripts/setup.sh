@@ -3,7 +3,7 @@
 # Idempotent and non-interactive; prints nothing when there is nothing to do.
 #
 # Run as root (tests mount FUSE file systems and run nfs-ganesha). Debian packages are installed
-# only when missing; services their postinst scripts would start (rpcbind, nfs-ganesha, slapd) are
+# only when missing; services their postinst scripts would start (rpcbind, nfs-ganesha, slapd, docker) are
 # kept from starting: tests and the demo start private instances and stop them by pid.
 set -euo pipefail
 
@@ -19,6 +19,7 @@ PACKAGES=(
   fio                                   # load generator for benchmarks
   xfsprogs                              # mkfs.xfs: an XFS export with 64-bit inode numbers (test/fixtures/xfs.ts)
   slapd ldap-utils openssl              # LDAP identity tests: private slapd, throwaway TLS CA
+  docker.io busybox-static              # mapnfs serve under a real dockerd (test/fixtures/dockerd.ts): a private daemon, an imported busybox image
   g++ make python3                      # node-gyp rebuild of fuse-native (scripts/build-fuse-native.mjs)
 )
 
@@ -38,7 +39,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   log=$(mktemp /tmp/mapnfs-setup-apt.XXXXXX)
 
-  # Keep postinst scripts from starting rpcbind/ganesha/slapd (invoke-rc.d and deb-systemd-invoke
+  # Keep postinst scripts from starting rpcbind/ganesha/slapd/docker (invoke-rc.d and deb-systemd-invoke
   # honour policy-rc.d exit code 101 = action forbidden). Only remove the file if we created it.
   policy=/usr/sbin/policy-rc.d
   created_policy=0
