@@ -12,6 +12,11 @@ export interface VolumeRecord {
   createdAt: string
   /** Caller IDs holding the volume mounted (Docker's Mount/Unmount `ID`). */
   mountedBy: string[]
+  /**
+   * The FUSE device ("major:minor") of the volume's last mount while callers held it: containers
+   * still hold that mount after the daemon stops, and a restarted daemon replaces it (reattach.ts).
+   */
+  device?: string
 }
 
 export interface DaemonState {
@@ -68,6 +73,7 @@ function checkState(raw: unknown, path: string): DaemonState {
       opts,
       createdAt: typeof rec.createdAt === 'string' ? rec.createdAt : new Date(0).toISOString(),
       mountedBy: rec.mountedBy.filter((id): id is string => typeof id === 'string'),
+      ...(typeof rec.device === 'string' && /^\d+:\d+$/.test(rec.device) ? { device: rec.device } : {}),
     }
   }
   return { volumes }

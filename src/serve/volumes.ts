@@ -16,6 +16,7 @@ import { describeError } from '../mount/describe.js'
 import { statsFields, type MountStats } from '../mount/stats.js'
 import { mountLog } from './logger.js'
 import { loadState, saveState, type DaemonState } from './state-file.js'
+import { findHeldMounts, mountDevice, reattach } from './reattach.js'
 
 /** A refused call; `message` is what the orchestrator shows its user. */
 export class VolumeError extends Error {
@@ -60,6 +61,8 @@ interface Volume {
   createdAt: string
   mountedBy: Set<string>
   running: RunningMount | null
+  /** FUSE device of the mount containers may hold (see VolumeRecord.device). */
+  device: string | undefined
   opErrors: Map<string, number>
   /** Last warning time and calls not logged since, per "op errno". */
   warned: Map<string, { at: number; quiet: number }>
@@ -89,12 +92,12 @@ export class VolumeService {
     const state = loadState(o.statePath)
     for (const [name, rec] of Object.entries(state.volumes)) {
       if (!NAME.test(name)) continue
-      this.#volumes.set(name, this.#volume(name, rec.opts, rec.createdAt, rec.mountedBy))
+      this.#volumes.set(name, { ...this.#volume(name, rec.opts, rec.createdAt, rec.mountedBy), device: rec.device })
     }
   }
 
   #volume(name: string, opts: Record<string, string>, createdAt: string, mountedBy: Iterable<string>): Volume {
-    return { name, opts, createdAt, mountedBy: new Set(mountedBy), running: null, opErrors: new Map(), warned: new Map(), log: this.#o.logger.child({ volume: name }) }
+    return { name, opts, createdAt, mountedBy: new Set(mountedBy), running: null, device: undefined, opErrors: new Map(), warned: new Map(), log: this.#o.logger.child({ volume: name }) }
   }
 
   mountpointOf(name: string): string {
@@ -121,7 +124,9 @@ export class VolumeService {
 
   #save(): void {
     const state: DaemonState = { volumes: {} }
-    for (const v of this.#volumes.values()) state.volumes[v.name] = { opts: v.opts, createdAt: v.createdAt, mountedBy: [...v.mountedBy] }
+    for (const v of this.#volumes.values()) {
+      state.volumes[v.name] = { opts: v.opts, createdAt: v.createdAt, mountedBy: [...v.mountedBy], ...(v.device !== undefined ? { device: v.device } : {}) }
+    }
     saveState(this.#o.statePath, state)
   }
 
@@ -187,7 +192,12 @@ export class VolumeService {
       v.mountedBy.delete(caller)
       this.#save()
       v.log.info({ event: 'unmount-ref', id: caller, references: v.mountedBy.size }, `released by ${caller} (${v.mountedBy.size} reference(s) left)`)
-      if (v.mountedBy.size === 0 && v.running !== null) await this.#stop(v)
+      if (v.mountedBy.size === 0 && v.running !== null) {
+        await this.#stop(v)
+        // Nobody holds it: no container to carry over to a later mount.
+        v.device = undefined
+        this.#save()
+      }
     })
   }
 
@@ -281,6 +291,10 @@ export class VolumeService {
       throw new VolumeError(describeError(err))
     }
     v.running = running
+    const previous = v.device
+    v.device = mountDevice(mp)
+    this.#save()
+    if (previous !== undefined && previous !== v.device) this.#carryOver(v, previous, mp)
     v.log.info({ event: 'mount', source: o.sourceText, mountpoint: mp, ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}), ...(o.username !== undefined ? { username: o.username } : {}) },
       `mounted ${o.sourceText} on ${mp}`)
     void running.done.then(() => {
@@ -288,6 +302,18 @@ export class VolumeService {
       v.running = null
       v.log.warn({ event: 'mount-gone', mountpoint: mp }, `the mount on ${mp} went away (unmounted from outside); the next Mount mounts it again`)
     })
+  }
+
+  /**
+   * Containers that held the mount of device PREVIOUS (the daemon before this one) get the new
+   * mount at MP in its place, each in its own mount namespace.
+   */
+  #carryOver(v: Volume, previous: string, mp: string): void {
+    for (const held of findHeldMounts(previous)) {
+      const why = reattach(held, mp)
+      if (why === null) v.log.info({ event: 'reattach', pid: held.pid, target: held.target }, `gave the new mount to the mount namespace of pid ${held.pid} at ${held.target}`)
+      else v.log.warn({ event: 'reattach-failed', pid: held.pid, target: held.target, err: why }, `could not give the new mount to pid ${held.pid} at ${held.target}: ${why} (restart that container)`)
+    }
   }
 
   async #stop(v: Volume): Promise<void> {

@@ -110,11 +110,12 @@ s.test('while a container runs the volume is mounted; docker volume rm after it 
   assert.equal(Object.keys(state.volumes).sort(), ['v1'])
 })
 
-s.test('mapnfs serve restarts under a running container: the volume is mounted again and new containers see the data', async (c) => {
+s.test('mapnfs serve restarts under a running container: the volume is mounted again, the running container keeps working, new ones see the data', async (c) => {
   await createVolume(c, 'v3', 1236)
   const w = await runApp(c, 'v3', 'echo persisted > /data/v3.txt')
   assert.is(w.code, 0, w.stderr)
   const holder = (await c.dockerd.dockerOk(['run', '-d', '--network', 'none', '-u', '2000:2000', '-v', 'v3:/data', c.image, 'sleep', '600'])).stdout.trim()
+  const reader = (await c.dockerd.dockerOk(['run', '-d', '--network', 'none', '-u', '2000:2000', '-v', 'v3:/data:ro', c.image, 'sleep', '600'])).stdout.trim()
   const mp = join(c.dirs.mountRoot, 'v3')
   assert.ok(isMounted(mp))
 
@@ -125,6 +126,18 @@ s.test('mapnfs serve restarts under a running container: the volume is mounted a
   await c.serve.waitFor(/"event":"mount"/)
   assert.ok(isMounted(mp), 'the restarted daemon mounted the held volume again')
 
+  // The container that ran through the restart had the old daemon's mount, dead since; it has the
+  // new one now, in its own mount namespace, and writes as the volume's identity again.
+  await c.serve.waitFor(/"event":"reattach"/)
+  const ex = await c.dockerd.docker(['exec', holder, 'sh', '-c', 'cat /data/v3.txt && echo again > /data/v3-holder.txt && stat -c %u:%g /data/v3-holder.txt'])
+  assert.is(ex.code, 0, ex.stderr)
+  assert.is(ex.stdout, 'persisted\n2000:2000\n')
+  assert.is(owner(join(c.exp, 'v3-holder.txt')), '1236:1236')
+  // A container that had the volume read-only keeps it read-only.
+  const ro = await c.dockerd.docker(['exec', reader, 'sh', '-c', 'cat /data/v3.txt; touch /data/nope'])
+  assert.is(ro.stdout, 'persisted\n')
+  assert.match(ro.stderr, /Read-only file system/)
+  await c.dockerd.dockerOk(['rm', '-f', reader])
   const r = await runApp(c, 'v3', 'cat /data/v3.txt; stat -c %u:%g /data/v3.txt')
   assert.is(r.code, 0, r.stderr)
   assert.is(r.stdout, 'persisted\n2000:2000\n')
