@@ -4,6 +4,7 @@
 // time (two containers starting at once must not mount twice); calls for different volumes run
 // side by side. Every change is written to the state file before the call answers.
 import { mkdirSync, rmdirSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { setMaxListeners } from 'node:events'
@@ -270,13 +271,19 @@ export class VolumeService {
       throw new VolumeError(describeError(err))
     }
     const mp = o.mountpoint
-    // 0711, as dockerd's own volumes directory: other users may reach a mount they are told of, not list them.
-    mkdirSync(this.#o.mountRoot, { recursive: true, mode: 0o711 })
-    mkdirSync(mp, { recursive: true, mode: 0o755 })
     // A mount left by a daemon that died: ours (it is under our root), and dead to every caller.
+    // Cleared first: even mkdir of a dead FUSE mount point fails (ENOTCONN).
     if (isMounted(mp)) {
+      if (await answers(mp)) throw new VolumeError(`${mp} is mounted by another process (another daemon with the same --mount-root?)`)
       const r = spawnSync('fusermount', ['-u', '-z', mp], { encoding: 'utf8' })
       v.log.warn({ event: 'stale-mount', mountpoint: mp, ok: r.status === 0 }, `cleared a mount left at ${mp} by an earlier daemon`)
+    }
+    try {
+      // 0711, as dockerd's own volumes directory: other users may reach a mount they are told of, not list them.
+      mkdirSync(this.#o.mountRoot, { recursive: true, mode: 0o711 })
+      mkdirSync(mp, { recursive: true, mode: 0o755 })
+    } catch (err) {
+      throw new VolumeError(`cannot create the mount point ${mp}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`)
     }
     let running: RunningMount
     try {
@@ -342,6 +349,19 @@ export class VolumeService {
     v.warned.set(key, { at: now, quiet: 0 })
     v.log.warn({ event: 'op-error', op, errno: name, ...(quiet > 0 ? { suppressed: quiet } : {}) },
       `${op} failed: ${name}${quiet > 0 ? ` (and ${quiet} more since the last warning)` : ''}`)
+  }
+}
+
+/**
+ * A live mount answers stat; a dead FUSE mount fails with ENOTCONN. Asynchronous (libuv's thread
+ * pool): a mount this process served would otherwise wait on the thread that must answer it.
+ */
+async function answers(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
   }
 }
 
