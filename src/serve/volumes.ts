@@ -147,7 +147,13 @@ export class VolumeService {
         throw new VolumeError(`volume ${name} already exists with other options (remove it first)`)
       }
       this.#volumes.set(name, this.#volume(name, { ...clean }, new Date().toISOString(), []))
-      this.#save()
+      try {
+        this.#save()
+      } catch (err) {
+        // Not recorded, not created: the orchestrator is told it failed.
+        this.#volumes.delete(name)
+        throw err
+      }
       this.#volumes.get(name)!.log.info({ event: 'create' }, `created volume ${name}`)
     })
   }
@@ -178,7 +184,14 @@ export class VolumeService {
       if (v.running === null) await this.#start(v)
       if (!v.mountedBy.has(caller)) {
         v.mountedBy.add(caller)
-        this.#save()
+        try {
+          this.#save()
+        } catch (err) {
+          // The orchestrator hears of a failed Mount and will not Unmount: hold nothing for it.
+          v.mountedBy.delete(caller)
+          if (v.mountedBy.size === 0) await this.#stop(v)
+          throw err
+        }
       }
       v.log.info({ event: 'mount-ref', id: caller, references: v.mountedBy.size }, `mounted for ${caller} (${v.mountedBy.size} reference(s))`)
       return this.mountpointOf(v.name)
