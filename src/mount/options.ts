@@ -417,5 +417,7 @@ Transport:
                    (RPCs waiting for a reply now), maxInFlight (most RPCs in flight at once),
                    retransmits, reconnects, majorTimeouts (calls that waited a whole
                    timeo x (retrans + 1)), rewrittenChunks (data written again after a server
-                   restart), staleRetries, uncommittedBytes, rsize, wsize, workers, nconnect.
+                   restart), staleRetries, uncommittedBytes, dirtyBytes, bytesRead,
+                   bytesWritten, errors (failed NFS calls by errno), rsize, wsize, workers,
+                   nconnect. mapnfs serve exports the same counters as metrics.
 `

@@ -74,8 +74,7 @@ mapnfs serve: one daemon for many mounts, driven over the Docker volume plugin A
   SIGTERM/SIGINT unmount every volume (open files commit first) and exit 0; a restarted
   daemon mounts again every volume that some caller still held, and containers that ran
   through the restart get the new mount in place of the dead one (in their own mount
-  namespaces; read-only stays read-only). SIGUSR2 logs each mounted
-  volume's stats line.
+  namespaces; read-only stays read-only). SIGUSR2 logs each mounted volume's stats line.
   --socket PATH      Unix socket to serve on (default ${SERVE_DEFAULTS.socket}).
   --state PATH       Volumes, their options and who holds them (default ${SERVE_DEFAULTS.state});
                      JSON, written atomically, mode 0600; holds password file paths, never passwords.
