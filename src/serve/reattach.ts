@@ -20,17 +20,44 @@ export interface HeldMount {
 
 const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
 
-/** The device ("major:minor") of the mount at MOUNTPOINT in our namespace. */
-export function mountDevice(mountpoint: string): string | undefined {
+/** What identifies a mount across namespaces: its device, file system type and source. */
+export interface MountIdentity {
+  /** "major:minor" */
+  device: string
+  fstype: string
+  source: string
+}
+
+interface MountinfoLine extends MountIdentity {
+  target: string
+  options: string
+}
+
+/** /proc/PID/mountinfo fields: 3 device, 5 mount point, 6 options; after " - ": type, source. */
+function parseMountinfo(line: string): MountinfoLine | null {
+  const [head, tail] = line.split(' - ')
+  if (head === undefined || tail === undefined) return null
+  const f = head.split(' ')
+  const t = tail.split(' ')
+  if (f.length < 6 || t.length < 2) return null
+  return { device: f[2]!, target: unescape(f[4]!), options: f[5]!, fstype: t[0]!, source: unescape(t[1]!) }
+}
+
+/** The identity of the mount at MOUNTPOINT in our namespace. */
+export function mountIdentity(mountpoint: string): MountIdentity | undefined {
   for (const line of readText('/proc/self/mountinfo').split('\n')) {
-    const f = line.split(' ')
-    if (f.length > 5 && unescape(f[4]!) === mountpoint) return f[2]
+    const m = parseMountinfo(line)
+    if (m !== null && m.target === mountpoint) return { device: m.device, fstype: m.fstype, source: m.source }
   }
   return undefined
 }
 
-/** Mounts of DEVICE in mount namespaces other than ours (one process named per namespace). */
-export function findHeldMounts(device: string): HeldMount[] {
+/**
+ * Mounts with identity OLD in mount namespaces other than ours (one process named per namespace).
+ * Device, type and source must all match: an anonymous device number freed by the old mount may
+ * have gone to another file system since, which is not ours to replace.
+ */
+export function findHeldMounts(old: MountIdentity): HeldMount[] {
   const own = readLink('/proc/self/ns/mnt')
   const seen = new Set<string>(own === undefined ? [] : [own])
   const out: HeldMount[] = []
@@ -40,8 +67,10 @@ export function findHeldMounts(device: string): HeldMount[] {
     if (ns === undefined || seen.has(ns)) continue
     seen.add(ns)
     for (const line of readText(`/proc/${name}/mountinfo`).split('\n')) {
-      const f = line.split(' ')
-      if (f.length > 5 && f[2] === device) out.push({ pid: Number(name), target: unescape(f[4]!), readonly: f[5]!.split(',').includes('ro') })
+      const m = parseMountinfo(line)
+      if (m !== null && m.device === old.device && m.fstype === old.fstype && m.source === old.source) {
+        out.push({ pid: Number(name), target: m.target, readonly: m.options.split(',').includes('ro') })
+      }
     }
   }
   return out

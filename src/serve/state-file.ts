@@ -5,6 +5,7 @@
 // `password` option is refused), only the path of a password file.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { MountIdentity } from './reattach.js'
 
 export interface VolumeRecord {
   /** The options as the orchestrator sent them (source included). */
@@ -13,10 +14,10 @@ export interface VolumeRecord {
   /** Caller IDs holding the volume mounted (Docker's Mount/Unmount `ID`). */
   mountedBy: string[]
   /**
-   * The FUSE device ("major:minor") of the volume's last mount while callers held it: containers
+   * The volume's last mount (device, type, source) while callers held it: containers
    * still hold that mount after the daemon stops, and a restarted daemon replaces it (reattach.ts).
    */
-  device?: string
+  device?: MountIdentity
 }
 
 export interface DaemonState {
@@ -73,10 +74,16 @@ function checkState(raw: unknown, path: string): DaemonState {
       opts,
       createdAt: typeof rec.createdAt === 'string' ? rec.createdAt : new Date(0).toISOString(),
       mountedBy: rec.mountedBy.filter((id): id is string => typeof id === 'string'),
-      ...(typeof rec.device === 'string' && /^\d+:\d+$/.test(rec.device) ? { device: rec.device } : {}),
+      ...(isMountIdentity(rec.device) ? { device: rec.device } : {}),
     }
   }
   return { volumes }
+}
+
+function isMountIdentity(d: unknown): d is MountIdentity {
+  const m = d as Partial<MountIdentity> | null
+  return typeof m === 'object' && m !== null && typeof m.device === 'string' && /^\d+:\d+$/.test(m.device)
+    && typeof m.fstype === 'string' && typeof m.source === 'string'
 }
 
 /** Replaces PATH with STATE atomically (temp file, fsync, rename, fsync of the directory). */

@@ -17,7 +17,7 @@ import { describeError } from '../mount/describe.js'
 import { statsFields, type MountStats } from '../mount/stats.js'
 import { mountLog } from './logger.js'
 import { loadState, saveState, type DaemonState } from './state-file.js'
-import { findHeldMounts, mountDevice, reattach } from './reattach.js'
+import { findHeldMounts, mountIdentity, reattach, type MountIdentity } from './reattach.js'
 
 /** A refused call; `message` is what the orchestrator shows its user. */
 export class VolumeError extends Error {
@@ -63,7 +63,7 @@ interface Volume {
   mountedBy: Set<string>
   running: RunningMount | null
   /** FUSE device of the mount containers may hold (see VolumeRecord.device). */
-  device: string | undefined
+  device: MountIdentity | undefined
   opErrors: Map<string, number>
   /** Last warning time and calls not logged since, per "op errno". */
   warned: Map<string, { at: number; quiet: number }>
@@ -312,9 +312,9 @@ export class VolumeService {
     }
     v.running = running
     const previous = v.device
-    v.device = mountDevice(mp)
+    v.device = mountIdentity(mp)
     this.#save()
-    if (previous !== undefined && previous !== v.device) this.#carryOver(v, previous, mp)
+    if (previous !== undefined && previous.device !== v.device?.device) this.#carryOver(v, previous, mp)
     v.log.info({ event: 'mount', source: o.sourceText, mountpoint: mp, ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}), ...(o.username !== undefined ? { username: o.username } : {}) },
       `mounted ${o.sourceText} on ${mp}`)
     void running.done.then(() => {
@@ -325,10 +325,10 @@ export class VolumeService {
   }
 
   /**
-   * Containers that held the mount of device PREVIOUS (the daemon before this one) get the new
+   * Containers that held PREVIOUS, the mount of the daemon before this one, get the new
    * mount at MP in its place, each in its own mount namespace.
    */
-  #carryOver(v: Volume, previous: string, mp: string): void {
+  #carryOver(v: Volume, previous: MountIdentity, mp: string): void {
     for (const held of findHeldMounts(previous)) {
       const why = reattach(held, mp)
       if (why === null) v.log.info({ event: 'reattach', pid: held.pid, target: held.target }, `gave the new mount to the mount namespace of pid ${held.pid} at ${held.target}`)

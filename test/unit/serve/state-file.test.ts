@@ -13,7 +13,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }))
 test('a missing file is an empty state; a saved state reads back, 0600, no temp file left', () => {
   const path = join(dir, 'sub', 'state.json')
   assert.equal(loadState(path), { volumes: {} })
-  const state = { volumes: { v1: { opts: { source: 'h:/e', uid: '1234', gid: '1234' }, createdAt: '2026-12-01T00:00:00.000Z', mountedBy: ['a', 'b'], device: '0:52' } } }
+  const state = { volumes: { v1: { opts: { source: 'h:/e', uid: '1234', gid: '1234' }, createdAt: '2026-12-01T00:00:00.000Z', mountedBy: ['a', 'b'], device: { device: '0:52', fstype: 'fuse.mapnfs', source: 'h:/e' } } } }
   saveState(path, state)
   assert.equal(loadState(path), state)
   assert.is(statSync(path).mode & 0o777, 0o600)
@@ -42,8 +42,10 @@ test('what is not a mapnfs state is one clear error', () => {
   }
   // A bad device is dropped, not trusted (it names mounts to replace in other namespaces).
   const path = join(dir, 'dev.json')
-  writeFileSync(path, '{"version": 1, "volumes": {"v": {"opts": {}, "mountedBy": [], "device": "../x"}}}')
-  assert.is(loadState(path).volumes.v!.device, undefined)
+  for (const device of ['"0:52"', '{"device": "../x", "fstype": "fuse.mapnfs", "source": "h:/e"}', '{"device": "0:52", "source": "h:/e"}']) {
+    writeFileSync(path, `{"version": 1, "volumes": {"v": {"opts": {}, "mountedBy": [], "device": ${device}}}}`)
+    assert.is(loadState(path).volumes.v!.device, undefined, device)
+  }
 })
 
 test('an unwritable place is a StateError naming the file', () => {
