@@ -59,8 +59,9 @@ export async function runServe(o: ServeOptions, write: (line: string) => void = 
       void (async () => {
         api.close()
         api.closeIdleConnections()
-        await restored
+        // shutdown() first: it fails the remounts still starting instead of waiting them out.
         await volumes.shutdown()
+        await restored
         api.closeAllConnections()
         if (metrics !== null) await closeServer(metrics)
         removeSocket(o.socket)
