@@ -61,8 +61,10 @@ export function mountStats(rpc: RpcConnectionStats, m: EngineMetricsSnapshot, fs
   }
 }
 
-/** The counters of the stats line: everything but the latency histograms. */
-export function statsFields(s: MountStats): Omit<MountStats, 'latency' | 'errorsByProc'> {
+/** The counters of the stats line: everything but the latency histograms and the errors split by procedure. */
+export type StatsFields = Omit<MountStats, 'latency' | 'errorsByProc'>
+
+export function statsFields(s: MountStats): StatsFields {
   const { latency: _latency, errorsByProc: _errorsByProc, ...fields } = s
   return fields
 }

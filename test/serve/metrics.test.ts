@@ -10,6 +10,7 @@ import { delay, onExit, killSync } from '../fixtures/proc.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 import { startServe, type ServeDaemon } from '../fixtures/serve.js'
 import { pluginCall } from '../fixtures/serve.js'
+import type { DaemonStats } from '../fixtures/mount.js'
 
 interface Ctx {
   g: Ganesha
@@ -109,7 +110,7 @@ s.test('scraped during fio: calls, bytes and latency move; after it, a scrape eq
   }
   assert.ok(statsLine !== undefined, `no stats line after SIGUSR2:\n${d.stdout().slice(from)}`)
   const after = await scrape(port)
-  const stats = JSON.parse(/stats=(\{.*\})$/.exec(statsLine)![1]!) as { byProc: Record<string, number>; bytesRead: number; bytesWritten: number; retransmits: number; reconnects: number; inFlight: number; uncommittedBytes: number; errors: Record<string, number>; rewrittenChunks: number }
+  const stats = JSON.parse(/stats=(\{.*\})$/.exec(statsLine)![1]!) as DaemonStats
 
   for (const m of [before.series, after.series]) {
     assert.is(get(m, 'mapnfs_written_bytes_total{volume="load"}'), stats.bytesWritten)
