@@ -32,7 +32,9 @@ function textLine(json: string): string {
     .filter(([k]) => !TEXT_SKIP.has(k) && k !== 'volume')
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
   const volume = typeof rec.volume === 'string' ? ` [${rec.volume}]` : ''
-  return `${String(rec.time)} ${String(rec.level).toUpperCase()}${volume} ${String(rec.msg ?? '')}${extra.length > 0 ? ' ' + extra.join(' ') : ''}\n`
+  const line = `${String(rec.time)} ${String(rec.level).toUpperCase()}${volume} ${String(rec.msg ?? '')}${extra.length > 0 ? ' ' + extra.join(' ') : ''}`
+  // One record, one line, whatever a value holds.
+  return line.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + '\n'
 }
 
 /** A mount's Log writing to LOGGER (a volume's child logger): the line is the message, fields go along. */

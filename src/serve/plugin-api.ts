@@ -50,7 +50,7 @@ export function pluginHandler(volumes: VolumeService, log: Logger): (req: Incomi
     const path = (req.url ?? '').split('?')[0]!
     const route = routes[path]
     readBody(req).then(async (text) => {
-      if (route === undefined) throw new BadRequest(404, `unknown endpoint ${path} (this is a Docker volume plugin: /Plugin.Activate, /VolumeDriver.*)`)
+      if (route === undefined) throw new BadRequest(404, `unknown endpoint ${JSON.stringify(path.slice(0, 80))} (this is a Docker volume plugin: /Plugin.Activate, /VolumeDriver.*)`)
       if (req.method !== 'POST') throw new BadRequest(405, `${path} takes POST, not ${req.method ?? '?'}`)
       const body = parseBody(text)
       let answer: Record<string, unknown>
@@ -58,14 +58,15 @@ export function pluginHandler(volumes: VolumeService, log: Logger): (req: Incomi
         answer = await route(body)
       } catch (err) {
         const why = describeError(err)
-        log.info({ event: 'refused', call: path.slice(1), volume: typeof body.Name === 'string' ? body.Name : undefined, err: why }, `${path.slice(1)} refused: ${why}`)
+        log.info({ event: 'refused', call: path.slice(1), err: why }, `${path.slice(1)} refused: ${why}`)
         answer = { Err: why }
       }
       reply(200, answer)
     }).catch((err: unknown) => {
       const status = err instanceof BadRequest ? err.status : 400
       const why = describeError(err)
-      log.info({ event: 'bad-request', call: path, err: why }, `bad request to ${path}: ${why}`)
+      const call = JSON.stringify(path.slice(0, 80))
+      log.info({ event: 'bad-request', call, err: why }, `bad request to ${call}: ${why}`)
       if (!res.headersSent) reply(status, { Err: why })
     })
   }

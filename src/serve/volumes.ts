@@ -119,7 +119,8 @@ export class VolumeService {
 
   #get(name: unknown): Volume {
     const v = typeof name === 'string' ? this.#volumes.get(name) : undefined
-    if (v === undefined) throw new VolumeError(`no such volume: ${String(name)}`)
+    if (typeof name !== 'string') throw new VolumeError('the request names no volume (Name)')
+    if (v === undefined) throw new VolumeError(`no such volume: ${shown(name)}`)
     return v
   }
 
@@ -193,7 +194,7 @@ export class VolumeService {
           throw err
         }
       }
-      v.log.info({ event: 'mount-ref', id: caller, references: v.mountedBy.size }, `mounted for ${caller} (${v.mountedBy.size} reference(s))`)
+      v.log.info({ event: 'mount-ref', id: caller, references: v.mountedBy.size }, `mounted for ${shown(caller)} (${v.mountedBy.size} reference(s))`)
       return this.mountpointOf(v.name)
     })
   }
@@ -202,10 +203,10 @@ export class VolumeService {
     const v = this.#get(name)
     const caller = callerId(id)
     return this.#exclusive(v.name, async () => {
-      if (!v.mountedBy.has(caller)) throw new VolumeError(`volume ${v.name} is not mounted for ID ${caller}`)
+      if (!v.mountedBy.has(caller)) throw new VolumeError(`volume ${v.name} is not mounted for ID ${shown(caller)}`)
       v.mountedBy.delete(caller)
       this.#save()
-      v.log.info({ event: 'unmount-ref', id: caller, references: v.mountedBy.size }, `released by ${caller} (${v.mountedBy.size} reference(s) left)`)
+      v.log.info({ event: 'unmount-ref', id: caller, references: v.mountedBy.size }, `released by ${shown(caller)} (${v.mountedBy.size} reference(s) left)`)
       if (v.mountedBy.size === 0 && v.running !== null) {
         await this.#stop(v)
         // Nobody holds it: no container to carry over to a later mount.
@@ -376,6 +377,15 @@ async function answers(path: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/**
+ * A name or ID from a request, fit for a message: printable ASCII as is, anything else (newlines
+ * that would forge log lines, megabytes of junk) quoted and cut short.
+ */
+function shown(text: string): string {
+  if (/^[\x20-\x7e]{1,128}$/.test(text)) return text
+  return JSON.stringify(text.slice(0, 64)) + (text.length > 64 ? '...' : '')
 }
 
 function callerId(id: unknown): string {

@@ -58,6 +58,12 @@ s.test('text logs: one readable line per record', async ({ d }) => {
   const line = await d.waitFor(/ INFO serving the Docker volume plugin API on /)
   assert.match(line, /^\d{4}-\d\d-\d\dT\S+Z INFO serving the Docker volume plugin API on \S+ event=serve /)
   assert.not.match(d.stdout(), /^\{/m, 'no JSON lines in text format')
+  // A value with a newline (here a volume name a caller made up) stays on its record's line.
+  const r = await pluginCall(d.dirs.socket, '/VolumeDriver.Path', { Name: 'evil\n2026-01-01T00:00:00.000Z ERROR forged' })
+  assert.match(r.body.Err as string, /^no such volume: /)
+  await d.waitFor(/ INFO VolumeDriver.Path refused: /)
+  for (const l of d.stdout().split('\n').filter(Boolean)) assert.match(l, /^\d{4}-\d\d-\d\dT\S+Z (DEBUG|INFO|WARN|ERROR) /, l)
+  assert.not.match(d.stdout(), /^2026-01-01T00:00:00.000Z ERROR forged/m)
 })
 
 s.test('scraped during fio: calls, bytes and latency move; after it, a scrape equals the stats line', async (c) => {

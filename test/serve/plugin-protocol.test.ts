@@ -117,7 +117,7 @@ s.test('requests that are not the protocol: 4xx with an Err, and the daemon keep
   assert.is(arr.body.Err, 'request body must be a JSON object')
   const unknown = await d.call('/VolumeDriver.Frobnicate', {})
   assert.is(unknown.status, 404)
-  assert.match(unknown.body.Err as string, /^unknown endpoint \/VolumeDriver.Frobnicate/)
+  assert.match(unknown.body.Err as string, /^unknown endpoint "\/VolumeDriver.Frobnicate"/)
   const get = await d.call('/VolumeDriver.List', undefined, 'GET')
   assert.is(get.status, 405)
   const huge = await d.call('/VolumeDriver.Create', JSON.stringify({ Name: 'x', Opts: { source: 'x'.repeat(100_000) } }))
@@ -129,7 +129,11 @@ s.test('unknown volumes: a clear Err from every call that names one', async ({ d
   for (const call of ['Remove', 'Mount', 'Unmount', 'Path', 'Get']) {
     assert.is(await refused(d, `/VolumeDriver.${call}`, { Name: 'nope', ID: 'c1' }), 'no such volume: nope', call)
   }
-  assert.is(await refused(d, '/VolumeDriver.Mount', { ID: 'c1' }), 'no such volume: undefined')
+  assert.is(await refused(d, '/VolumeDriver.Mount', { ID: 'c1' }), 'the request names no volume (Name)')
+  assert.is(await refused(d, '/VolumeDriver.Get', { Name: 42 }), 'the request names no volume (Name)')
+  // What a caller sends comes back quoted and cut short, never as a second log line.
+  assert.is(await refused(d, '/VolumeDriver.Path', { Name: 'x\n{"level":"error"}' }), 'no such volume: "x\\n{\\"level\\":\\"error\\"}"')
+  assert.is(await refused(d, '/VolumeDriver.Path', { Name: 'y'.repeat(5000) }), `no such volume: "${'y'.repeat(64)}"...`)
 })
 
 s.test('Mount/Unmount are counted by caller ID; the FUSE mount lives while one ID holds it', async (c) => {
