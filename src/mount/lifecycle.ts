@@ -89,7 +89,10 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
   const reservedPort = o.resvport ?? isRoot
   if (o.resvport === true && !isRoot) throw new MountFailure("option 'resvport' needs root (reserved ports are privileged); use 'noresvport'")
 
-  const server = o.username !== undefined ? await ldapIdentity(o, ctx.ldapEnv) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
+  // Each wait on the network gives way to an abort (SIGTERM to a daemon whose server is down
+  // must not wait out every timeout); what arrives too late is closed.
+  const step = <T>(p: Promise<T>, late?: (v: T) => void): Promise<T> => unlessAborted(p, ctx.signal, late)
+  const server = o.username !== undefined ? await step(ldapIdentity(o, ctx.ldapEnv)) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
   // The kernel can check permissions locally only when the groups that count on the server are
   // the ones it can see: the caller's own (multi-user) or the one gid shown as the local gid.
   const serverOnlyGroups = server !== null && (server.gids ?? []).some((g) => g !== server.gid)
@@ -115,11 +118,11 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
   try {
     const pmap = { ...rpc, port: PMAP_PORT }
     const host = o.source.host
-    const nfsPort = o.nfsPort ?? o.source.port ?? await said(`portmapper ${host} port ${PMAP_PORT}`, 'GETPORT', () => getport(codec, pmap, NFS_PROG, NFS_V3))
-    const mountPort = o.mountPort ?? o.source.mountPort ?? await said(`portmapper ${host} port ${PMAP_PORT}`, 'GETPORT', () => getport(codec, pmap, MOUNT_PROG, MOUNT_V3))
+    const nfsPort = o.nfsPort ?? o.source.port ?? await step(said(`portmapper ${host} port ${PMAP_PORT}`, 'GETPORT', () => getport(codec, pmap, NFS_PROG, NFS_V3)))
+    const mountPort = o.mountPort ?? o.source.mountPort ?? await step(said(`portmapper ${host} port ${PMAP_PORT}`, 'GETPORT', () => getport(codec, pmap, MOUNT_PROG, MOUNT_V3)))
     const mountConn = { ...rpc, port: mountPort, reservedPort, maxRecord: 64 * 1024, reconnect: false }
     const mountCred = identity.mountCredential().auth
-    const rootFh = await said(`MOUNT server ${host} port ${mountPort}`, 'MNT', () => mnt(codec, mountConn, mountCred, o.source.export))
+    const rootFh = await step(said(`MOUNT server ${host} port ${mountPort}`, 'MNT', () => mnt(codec, mountConn, mountCred, o.source.export)))
     cleanups.push(() => umnt(codec, { ...mountConn, timeoutMs: Math.min(timeoutMs, UMNT_TIMEOUT_MS), retrans: 0 }, mountCred, o.source.export))
 
     // Soft until the mount serves: a server that stops answering now fails the mount, and that
@@ -141,7 +144,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     }
     const workers = o.workers ?? defaultWorkers(availableParallelism())
     const metrics = new EngineMetrics()
-    const opened: Engine = workers > 0 ? await PooledEngine.open({ ...engineOpts, workers }) : await InlineEngine.open(engineOpts, codec)
+    const opened: Engine = await step<Engine>(workers > 0 ? PooledEngine.open({ ...engineOpts, workers }) : InlineEngine.open(engineOpts, codec), (e) => void e.close())
     cleanups.push(() => opened.close())
     const engine = instrumentEngine(opened, metrics)
 
@@ -150,11 +153,11 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     // errors cross back as the classes `said` knows (engine/wire.ts rehydrates them).
     const raw = identity.rawMountCredential()
     const nfsServer = `NFS server ${host} port ${nfsPort}`
-    const info = await said(nfsServer, 'FSINFO', () => engine.fsinfo(raw, rootFh))
+    const info = await step(said(nfsServer, 'FSINFO', () => engine.fsinfo(raw, rootFh)))
     // Servers advertise anything from 8 KiB to 4 GiB: clamp instead of trusting or failing.
     const rsize = clampIo(info.rtmax)
     const wsize = clampIo(info.wtmax)
-    const rootAttr = (await said(nfsServer, 'GETATTR', () => engine.getattr(raw, rootFh))).attr!
+    const rootAttr = (await step(said(nfsServer, 'GETATTR', () => engine.getattr(raw, rootFh)))).attr!
     if (config.kind === 'mapped') checkRootReadable(rootAttr, config.uid, config.gid)
 
     const fs = new NfsFilesystem(engine, identity, rootFh, {
@@ -191,7 +194,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     }
     cleanups.push(unmountFuse)
 
-    await waitReady(mountpoint)
+    await step(waitReady(mountpoint))
     if (ctx.signal?.aborted) throw new MountFailure('interrupted before the mount was ready')
     engine.setHard(o.hard)
     serving = true
@@ -233,6 +236,38 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     await undo()
     throw err
   }
+}
+
+/**
+ * P, or a MountFailure as soon as SIGNAL aborts. A value P still delivers after that goes to LATE
+ * (an engine that finished opening must be closed); a late failure is dropped.
+ */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, late?: (v: T) => void): Promise<T> {
+  if (signal === undefined) return p
+  return new Promise<T>((resolve, reject) => {
+    let settled = false
+    const onAbort = (): void => {
+      if (settled) return
+      settled = true
+      reject(new MountFailure('interrupted before the mount was ready'))
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    p.then((v) => {
+      signal.removeEventListener('abort', onAbort)
+      if (settled) late?.(v)
+      else {
+        settled = true
+        resolve(v)
+      }
+    }, (err: unknown) => {
+      signal.removeEventListener('abort', onAbort)
+      if (!settled) {
+        settled = true
+        reject(err)
+      }
+    })
+  })
 }
 
 /**

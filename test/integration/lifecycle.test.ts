@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { FUSE_READAHEAD_KIB, readAheadFile } from '../../src/fuse/readahead-window.js'
 import { makeExportDir, nfsSource, portOptions, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint } from '../fixtures/paths.js'
-import { mountCli, mountCount, mountedLine, requireCli, runCli, shAs } from '../fixtures/mount.js'
+import { cliPath, engineOptions, mountCli, mountCount, mountedLine, requireCli, runCli, shAs } from '../fixtures/mount.js'
+import { startProxy } from '../fixtures/tcp-proxy.js'
+import { killSync, onExit } from '../fixtures/proc.js'
+import { spawn } from 'node:child_process'
 import { assertCleanFailure } from '../fixtures/expect.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 
@@ -21,6 +24,30 @@ const s = fixtureSuite<Ctx>('mount lifecycle', async (defer) => {
 })
 
 const opts = (g: Ganesha): string[] => ['-o', `uid=1234,gid=1234,${portOptions(g)}`]
+
+s.test('SIGTERM while the server does not answer MNT: exits at once with one line, nothing mounted', async ({ g, exp }) => {
+  // A MOUNT port that accepts and then says nothing: MNT would wait out timeo x (retrans + 1) = 20 s.
+  const proxy = await startProxy({ port: g.mountPort }, { kind: 'stall' })
+  const mnt = makeMountpoint()
+  try {
+    const child = spawn(process.execPath, [cliPath, 'mount', nfsSource(exp), mnt, ...engineOptions, '-o', `uid=1234,gid=1234,nfsport=${g.nfsPort},mountport=${proxy.port}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const deregister = onExit(() => (killSync(child.pid!) ? `mapnfs mount (pid ${child.pid})` : undefined))
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    await proxy.waitAccepted(1)
+    const t0 = Date.now()
+    child.kill('SIGTERM')
+    const code = await exited
+    deregister()
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms after SIGTERM`)
+    assert.is(code, 1)
+    assert.is(stderr, 'mapnfs: interrupted before the mount was ready\n')
+    assert.is(mountCount(mnt), 0)
+  } finally {
+    await proxy.close()
+  }
+})
 
 s.test('stdout is exactly the readiness line; SIGTERM exits 0 and unmounts', async ({ g, exp }) => {
   const mnt = makeMountpoint()

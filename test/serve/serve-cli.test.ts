@@ -10,6 +10,7 @@ import { runCli, shAs } from '../fixtures/mount.js'
 import { isMounted } from '../fixtures/proc.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 import { serveDirs, startServe, type ServeDirs } from '../fixtures/serve.js'
+import { startProxy } from '../fixtures/tcp-proxy.js'
 
 interface Ctx {
   g: Ganesha
@@ -85,6 +86,25 @@ s.test('a daemon killed with SIGKILL: the next one clears the dead mount and mou
     assert.not.ok(isMounted(mp))
   } finally {
     assert.is((await second.stop()).code, 0)
+  }
+})
+
+s.test('SIGTERM while a Mount waits on a silent MOUNT server: the Mount is refused, the daemon exits at once', async (c) => {
+  const proxy = await startProxy({ port: c.g.mountPort }, { kind: 'stall' })
+  try {
+    const d = await startServe()
+    assert.is((await d.call('/VolumeDriver.Create', { Name: 'silent', Opts: { source: `nfs://127.0.0.1:${c.g.nfsPort}${c.exp}?mountport=${proxy.port}`, uid: '1234', gid: '1234' } })).body.Err, '')
+    const mount = d.call('/VolumeDriver.Mount', { Name: 'silent', ID: 's' })
+    await proxy.waitAccepted(1)
+    const t0 = Date.now()
+    const stopped = await d.stop()
+    assert.ok(Date.now() - t0 < 3000, `stop took ${Date.now() - t0} ms`)
+    assert.is(stopped.code, 0)
+    // Answered before the daemon closed its connections.
+    assert.equal((await mount).body, { Err: 'interrupted before the mount was ready' })
+    assert.not.ok(isMounted(join(d.dirs.mountRoot, 'silent')))
+  } finally {
+    await proxy.close()
   }
 })
 
