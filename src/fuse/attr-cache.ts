@@ -46,6 +46,12 @@ export class AttrCache {
     return e
   }
 
+  /** The handle any caller's entry for `path` holds, however old (which file a name was). */
+  handleOf(path: string): Buffer | undefined {
+    for (const e of this.#paths.get(path)?.values() ?? []) return e.fh
+    return undefined
+  }
+
   /** Changes whenever something is dropped: a reply asked for before then may be older than the drop. */
   generation(): number {
     return this.#generation

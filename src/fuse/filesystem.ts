@@ -439,12 +439,15 @@ export class NfsFilesystem implements FuseOperations {
   async unlink(caller: Caller, path: string): Promise<void> {
     this.#writable()
     const cred = await this.#cred(caller)
+    // The file's other names (hard links) get a new link count: they go too.
+    const fh = this.#attrs.handleOf(path)
     try {
       await this.#removeName(cred, path, (dir, name) => this.#engine.remove(cred, dir, name))
     } finally {
       // A file has nothing below it: only its own entries go.
       this.#paths.forget(path)
       this.#attrs.forget(path)
+      if (fh !== undefined) this.#attrs.forgetHandle(fh)
     }
     // libfuse hides open files by renaming them instead; should one be unlinked all the same,
     // its handle must not answer for a new file created under the old name.
@@ -457,6 +460,8 @@ export class NfsFilesystem implements FuseOperations {
     const cred = await this.#cred(caller)
     const [fromParent, fromName] = split(from)
     const [toParent, toName] = split(to)
+    // A file the rename replaces loses a link: its other names' counts change.
+    const replaced = this.#attrs.handleOf(to)
     try {
       await this.#retryStale(async () => {
         await this.#engine.rename(cred, await this.#dir(cred, fromParent), fromName, await this.#dir(cred, toParent), toName)
@@ -466,6 +471,7 @@ export class NfsFilesystem implements FuseOperations {
       this.#paths.invalidate(to)
       for (const p of [from, to]) this.#attrs.forgetTree(p)
       for (const p of [fromParent, toParent]) this.#attrs.forget(p)
+      if (replaced !== undefined) this.#attrs.forgetHandle(replaced)
     }
     this.#moveOpenPaths(from, to)
   }

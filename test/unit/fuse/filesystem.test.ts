@@ -238,4 +238,36 @@ test('opendir asks ACCESS READ: denied is EACCES at open; a file is ENOTDIR', as
   assert.is(((await fs.opendir(caller, '/file').catch((e: unknown) => e)) as { errno: number }).errno, 20)
 })
 
+test('unlinking or replacing one name of a hard-linked file drops what the other names cached (their link count changed)', async () => {
+  // Server side: /a and /b are one file (FILE); the count drops when a name goes.
+  let nlink = 3
+  let lookups = 0
+  const fs = make({
+    lookup: async () => {
+      lookups++
+      return { status: 0, fh: FILE, attr: { ...attr(), nlink } }
+    },
+    remove: async () => {
+      nlink--
+      return { status: 0 }
+    },
+    rename: async () => {
+      nlink--
+      return { status: 0 }
+    },
+  }, { attrMaxAgeMs: 60_000 })
+  assert.is((await fs.getattr(caller, '/a')).nlink, 3)
+  assert.is((await fs.getattr(caller, '/b')).nlink, 3)
+  assert.is((await fs.getattr(caller, '/c')).nlink, 3)
+  const before = lookups
+  assert.is((await fs.getattr(caller, '/a')).nlink, 3, 'from the cache')
+  assert.is(lookups, before)
+  await fs.unlink(caller, '/b')
+  assert.is((await fs.getattr(caller, '/a')).nlink, 2, 'asked again after another name went')
+  // A rename onto /c replaces that name of the file: /a's count changes again.
+  await fs.getattr(caller, '/c')
+  await fs.rename(caller, '/other', '/c')
+  assert.is((await fs.getattr(caller, '/a')).nlink, 1)
+})
+
 test.run()
