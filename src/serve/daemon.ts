@@ -29,13 +29,18 @@ export async function runServe(o: ServeOptions, write: (line: string) => void = 
   delete process.env.LDAP_SVC_PASS
 
   const logger = createLogger(o.logFormat, o.logLevel, write)
+  // First: a second daemon on the same socket must not touch the first one's volumes.
+  await claimSocket(o.socket)
   const volumes = new VolumeService({ statePath: o.state, mountRoot: o.mountRoot, logger, ldapEnv })
   // Before the socket opens: a call for a volume being mounted again waits for that mount.
   const restored = volumes.restore()
-
-  await claimSocket(o.socket)
   const api = createServer(pluginHandler(volumes, logger))
-  await listenPrivately(api, o.socket)
+  try {
+    await listenPrivately(api, o.socket)
+  } catch (err) {
+    await volumes.shutdown()
+    throw err
+  }
   let metrics: Server | null = null
   try {
     if (o.metrics !== undefined) metrics = await serveMetrics(metricsRegistry(() => volumes.metrics()), o.metrics.host, o.metrics.port)
