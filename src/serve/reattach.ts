@@ -3,9 +3,10 @@
 // mount (ENOTCONN), and mounting again on the host does not reach it (dockerd's binds do not
 // propagate). So the restarted daemon looks for mounts of the old FUSE device in other mount
 // namespaces and puts a copy of the new mount in their place (reattach.c does the namespace part).
-import { readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs'
+import { readdirSync, readlinkSync, existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { readMountinfo, type MountinfoEntry } from '../mount/mounts.js'
 
 /** Built next to this module by `npm run build` (scripts/build-reattach.mjs). */
 export const REATTACH_HELPER = fileURLToPath(new URL('./mapnfs-reattach', import.meta.url))
@@ -18,38 +19,13 @@ export interface HeldMount {
   readonly: boolean
 }
 
-const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
-
 /** What identifies a mount across namespaces: its device, file system type and source. */
-export interface MountIdentity {
-  /** "major:minor" */
-  device: string
-  fstype: string
-  source: string
-}
-
-interface MountinfoLine extends MountIdentity {
-  target: string
-  options: string
-}
-
-/** /proc/PID/mountinfo fields: 3 device, 5 mount point, 6 options; after " - ": type, source. */
-function parseMountinfo(line: string): MountinfoLine | null {
-  const [head, tail] = line.split(' - ')
-  if (head === undefined || tail === undefined) return null
-  const f = head.split(' ')
-  const t = tail.split(' ')
-  if (f.length < 6 || t.length < 2) return null
-  return { device: f[2]!, target: unescape(f[4]!), options: f[5]!, fstype: t[0]!, source: unescape(t[1]!) }
-}
+export type MountIdentity = Pick<MountinfoEntry, 'device' | 'fstype' | 'source'>
 
 /** The identity of the mount at MOUNTPOINT in our namespace. */
 export function mountIdentity(mountpoint: string): MountIdentity | undefined {
-  for (const line of readText('/proc/self/mountinfo').split('\n')) {
-    const m = parseMountinfo(line)
-    if (m !== null && m.target === mountpoint) return { device: m.device, fstype: m.fstype, source: m.source }
-  }
-  return undefined
+  const m = readMountinfo().find((e) => e.target === mountpoint)
+  return m === undefined ? undefined : { device: m.device, fstype: m.fstype, source: m.source }
 }
 
 /**
@@ -66,9 +42,8 @@ export function findHeldMounts(old: MountIdentity): HeldMount[] {
     const ns = readLink(`/proc/${name}/ns/mnt`)
     if (ns === undefined || seen.has(ns)) continue
     seen.add(ns)
-    for (const line of readText(`/proc/${name}/mountinfo`).split('\n')) {
-      const m = parseMountinfo(line)
-      if (m !== null && m.device === old.device && m.fstype === old.fstype && m.source === old.source) {
+    for (const m of readMountinfo(`/proc/${name}/mountinfo`)) {
+      if (m.device === old.device && m.fstype === old.fstype && m.source === old.source) {
         out.push({ pid: Number(name), target: m.target, readonly: m.options.split(',').includes('ro') })
       }
     }
@@ -82,14 +57,6 @@ export function reattach(held: HeldMount, source: string): string | null {
   const r = spawnSync(REATTACH_HELPER, [String(held.pid), held.target, source, ...(held.readonly ? ['ro'] : [])], { encoding: 'utf8', timeout: 10_000 })
   if (r.status === 0) return null
   return (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]!
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return ''
-  }
 }
 
 function readLink(path: string): string | undefined {
