@@ -8,7 +8,7 @@ import { dirname } from 'node:path'
 import { MountFailure } from '../mount/lifecycle.js'
 import { describeError } from '../mount/describe.js'
 import { createLogger } from './logger.js'
-import { metricsRegistry, serveMetrics } from './metrics.js'
+import { metricsSource, serveMetrics } from './metrics.js'
 import type { ServeOptions } from './options.js'
 import { pluginHandler } from './plugin-api.js'
 import { VolumeService } from './volumes.js'
@@ -43,7 +43,7 @@ export async function runServe(o: ServeOptions, write: (line: string) => void = 
   }
   let metrics: Server | null = null
   try {
-    if (o.metrics !== undefined) metrics = await serveMetrics(metricsRegistry(() => volumes.metrics()), o.metrics.host, o.metrics.port)
+    if (o.metrics !== undefined) metrics = await serveMetrics(metricsSource(() => volumes.metrics()), o.metrics.host, o.metrics.port)
   } catch (err) {
     await closeServer(api)
     removeSocket(o.socket)

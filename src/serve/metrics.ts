@@ -25,18 +25,27 @@ class ComputedMetric {
 
 const procName = (proc: string): string => PROCEDURE_NAMES[Number(proc)] ?? `PROC${proc}`
 
-export function metricsRegistry(volumes: () => VolumeMetrics[]): Registry {
+export interface MetricsSource {
+  contentType: string
+  /** The exposition text, every volume series from one snapshot of the volumes taken now. */
+  scrape(): Promise<string>
+}
+
+export function metricsSource(volumes: () => VolumeMetrics[]): MetricsSource {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const mounted = (): { volume: string; s: MountStats }[] => volumes().flatMap((v) => (v.stats !== null ? [{ volume: v.name, s: v.stats }] : []))
+  // Taken once per scrape: each volume's stats() is computed once, and a histogram's count, the
+  // call counters and the bytes of one scrape describe the same moment.
+  let current: VolumeMetrics[] = []
+  const mounted = (): { volume: string; s: MountStats }[] => current.flatMap((v) => (v.stats !== null ? [{ volume: v.name, s: v.stats }] : []))
   const perVolume = (name: string, help: string, type: MetricType, pick: (s: MountStats) => number): void => {
     registry.registerMetric(new ComputedMetric(name, help, type, () => mounted().map(({ volume, s }) => ({ value: pick(s), labels: { volume } }))) as never)
   }
 
   registry.registerMetric(new ComputedMetric('mapnfs_volume_mounted', 'Whether the volume is mounted now (1) or not (0).', 'gauge',
-    () => volumes().map((v) => ({ value: v.mounted ? 1 : 0, labels: { volume: v.name } }))) as never)
+    () => current.map((v) => ({ value: v.mounted ? 1 : 0, labels: { volume: v.name } }))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_volume_references', 'Callers (container mounts) holding the volume.', 'gauge',
-    () => volumes().map((v) => ({ value: v.references, labels: { volume: v.name } }))) as never)
+    () => current.map((v) => ({ value: v.references, labels: { volume: v.name } }))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_nfs_calls_total', 'NFS calls made, by procedure (since the volume was mounted).', 'counter',
     () => mounted().flatMap(({ volume, s }) => Object.entries(s.byProc).map(([p, n]) => ({ value: n, labels: { volume, proc: procName(p) } })))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_nfs_errors_total', 'NFS calls failed, by procedure and errno.', 'counter',
@@ -58,7 +67,7 @@ export function metricsRegistry(volumes: () => VolumeMetrics[]): Registry {
       ]
     }))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_fuse_errors_total', 'File operations answered with an error, by operation and errno (since the daemon started).', 'counter',
-    () => volumes().flatMap((v) => [...v.opErrors].map(([key, n]) => {
+    () => current.flatMap((v) => [...v.opErrors].map(([key, n]) => {
       const [op, errno] = key.split(' ') as [string, string]
       return { value: n, labels: { volume: v.name, op, errno } }
     }))) as never)
@@ -72,19 +81,25 @@ export function metricsRegistry(volumes: () => VolumeMetrics[]): Registry {
   perVolume('mapnfs_stale_retries_total', 'Operations repeated after a stale file handle.', 'counter', (s) => s.staleRetries)
   perVolume('mapnfs_uncommitted_bytes', 'Written data the server holds UNSTABLE, not yet committed.', 'gauge', (s) => s.uncommittedBytes)
   perVolume('mapnfs_dirty_bytes', 'Written by applications, not yet acknowledged by the server.', 'gauge', (s) => s.dirtyBytes)
-  return registry
+  return {
+    contentType: registry.contentType,
+    scrape: () => {
+      current = volumes()
+      return registry.metrics()
+    },
+  }
 }
 
-/** Serves REGISTRY on GET /metrics at HOST:PORT; resolves once listening. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+/** Serves SOURCE on GET /metrics at HOST:PORT; resolves once listening. */
+export async function serveMetrics(source: MetricsSource, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain' })
       res.end('mapnfs: metrics are at GET /metrics\n')
       return
     }
-    registry.metrics().then((text) => {
-      res.writeHead(200, { 'Content-Type': registry.contentType })
+    source.scrape().then((text) => {
+      res.writeHead(200, { 'Content-Type': source.contentType })
       res.end(text)
     }, (err: unknown) => {
       res.writeHead(500, { 'Content-Type': 'text/plain' })
