@@ -11,7 +11,7 @@ import { runServe } from '../serve/daemon.js'
 import { parseServeArgs, SERVE_HELP } from '../serve/options.js'
 import { realpathSync } from 'node:fs'
 
-const log = (line: string, _fields?: unknown): void => {
+const log = (line: string): void => {
   process.stderr.write(`mapnfs: ${line}\n`)
 }
 

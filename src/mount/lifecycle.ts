@@ -200,7 +200,10 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     serving = true
 
     const stats = (): MountStats => mountStats(opened.stats(), metrics.snapshot(), fs.stats(), { rsize, wsize, workers, nconnect: o.nconnect })
-    const printStats = (): void => log(statsLine(stats()), { event: 'stats', stats: statsFields(stats()) })
+    const printStats = (): void => {
+      const now = stats()
+      log(statsLine(now), { event: 'stats', stats: statsFields(now) })
+    }
     let reconnects = 0
     let stop!: (why: string) => Promise<void>
     const done = new Promise<number>((resolve) => {
