@@ -8,8 +8,7 @@ import { request } from 'node:http'
 import { makeExportDir, freePorts, nfsUrl, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { delay, onExit, killSync } from '../fixtures/proc.js'
 import { fixtureSuite } from '../fixtures/suite.js'
-import { startServe, type ServeDaemon } from '../fixtures/serve.js'
-import { pluginCall } from '../fixtures/serve.js'
+import { pluginCall, scrapeMetrics, startServe, type ServeDaemon } from '../fixtures/serve.js'
 import type { DaemonStats } from '../fixtures/mount.js'
 
 interface Ctx {
@@ -34,24 +33,6 @@ const s = fixtureSuite<Ctx>('mapnfs serve: Prometheus metrics under fio', async 
 
 type Series = Map<string, number>
 
-function scrape(port: number): Promise<{ status: number; type: string; series: Series; text: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (d: string) => { text += d })
-      res.on('end', () => {
-        const series: Series = new Map()
-        for (const line of text.split('\n')) {
-          if (line === '' || line.startsWith('#')) continue
-          const sp = line.lastIndexOf(' ')
-          series.set(line.slice(0, sp), Number(line.slice(sp + 1)))
-        }
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), series, text })
-      })
-    }).on('error', reject).end()
-  })
-}
-
 const get = (series: Series, key: string): number => series.get(key) ?? 0
 
 s.test('text logs: one readable line per record', async ({ d }) => {
@@ -73,7 +54,7 @@ s.test('scraped during fio: calls, bytes and latency move; after it, a scrape eq
   const mp = (await call('/VolumeDriver.Mount', { Name: 'load', ID: 'fio' })).body.Mountpoint as string
   assert.match(mp, /\/load$/)
 
-  const idle = await scrape(port)
+  const idle = await scrapeMetrics(port)
   assert.is(idle.status, 200)
   assert.match(idle.type, /^text\/plain/)
   assert.is(get(idle.series, 'mapnfs_volume_mounted{volume="load"}'), 1)
@@ -89,7 +70,7 @@ s.test('scraped during fio: calls, bytes and latency move; after it, a scrape eq
   let running = true
   void fioDone.then(() => { running = false })
   while (running) {
-    const m = await scrape(port)
+    const m = await scrapeMetrics(port)
     if (get(m.series, 'mapnfs_written_bytes_total{volume="load"}') > 0 && running) during = m.series
     await delay(100)
   }
@@ -106,7 +87,7 @@ s.test('scraped during fio: calls, bytes and latency move; after it, a scrape eq
   })
 
   // Idle now: two scrapes around a stats line must all agree.
-  const before = await scrape(port)
+  const before = await scrapeMetrics(port)
   const from = d.stdout().length
   d.kill('SIGUSR2')
   let statsLine: string | undefined
@@ -115,7 +96,7 @@ s.test('scraped during fio: calls, bytes and latency move; after it, a scrape eq
     if (statsLine === undefined) await delay(50)
   }
   assert.ok(statsLine !== undefined, `no stats line after SIGUSR2:\n${d.stdout().slice(from)}`)
-  const after = await scrape(port)
+  const after = await scrapeMetrics(port)
   const stats = JSON.parse(/stats=(\{.*\})$/.exec(statsLine)![1]!) as DaemonStats
 
   for (const m of [before.series, after.series]) {
@@ -141,12 +122,12 @@ s.test('scraped during fio: calls, bytes and latency move; after it, a scrape eq
 
   // Errors by errno, from both ends: a lookup of a missing name is an NFS error and a failed file operation.
   await new Promise<void>((resolve) => spawn('stat', [`${mp}/missing-file`], { stdio: 'ignore' }).once('exit', () => resolve()))
-  const errs = await scrape(port)
+  const errs = await scrapeMetrics(port)
   assert.ok(get(errs.series, 'mapnfs_nfs_errors_total{volume="load",proc="LOOKUP",errno="ENOENT"}') >= 1, 'NFS errors by errno')
   assert.ok(get(errs.series, 'mapnfs_fuse_errors_total{volume="load",op="getattr",errno="ENOENT"}') >= 1, 'file operation errors by errno')
 
   assert.is((await call('/VolumeDriver.Unmount', { Name: 'load', ID: 'fio' })).body.Err, '')
-  const gone = await scrape(port)
+  const gone = await scrapeMetrics(port)
   assert.is(get(gone.series, 'mapnfs_volume_mounted{volume="load"}'), 0)
   assert.not.ok([...gone.series.keys()].some((k) => k.startsWith('mapnfs_nfs_calls_total{volume="load"')), 'an unmounted volume has no call series')
   assert.is((await call('/VolumeDriver.Remove', { Name: 'load' })).body.Err, '')

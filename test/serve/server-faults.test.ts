@@ -8,8 +8,7 @@ import { startProxy } from '../fixtures/tcp-proxy.js'
 import { shAs } from '../fixtures/mount.js'
 import { delay } from '../fixtures/proc.js'
 import { fixtureSuite } from '../fixtures/suite.js'
-import { pluginCall, startServe } from '../fixtures/serve.js'
-import { request } from 'node:http'
+import { pluginCall, scrapeMetrics, startServe } from '../fixtures/serve.js'
 
 const s = fixtureSuite('mapnfs serve: reconnects and an unresponsive server, in logs and metrics', async (defer) => {
   const exp = makeExportDir()
@@ -26,17 +25,8 @@ const s = fixtureSuite('mapnfs serve: reconnects and an unresponsive server, in 
   return { exp, g, proxy, d, port: port! }
 })
 
-function metric(port: number, key: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (t: string) => { text += t })
-      res.on('end', () => {
-        const line = text.split('\n').find((l) => l.startsWith(key + ' '))
-        resolve(line === undefined ? 0 : Number(line.slice(key.length + 1)))
-      })
-    }).on('error', reject).end()
-  })
+async function metric(port: number, key: string): Promise<number> {
+  return (await scrapeMetrics(port)).series.get(key) ?? 0
 }
 
 s.test('dropped connections: a reconnect record; a silent server: not responding, then OK; data intact', async ({ exp, g, proxy, d, port }) => {
