@@ -2,6 +2,7 @@
 // WriteBehind; both use the handle and the credential of whoever opened it.
 import type { Engine } from '../engine/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
+import type { Fattr3 } from '../xdr/types.js'
 import { ReadAhead, type ReadAheadBudget } from './read-ahead.js'
 import { WriteBehind, type WriteBudget } from './write-behind.js'
 
@@ -69,6 +70,11 @@ export class OpenFile {
   /** Prefetched data may be stale (the file changed through another handle or its size was set). */
   dropReadAhead(): void {
     this.#reads.drop()
+  }
+
+  /** The file's attributes from a reply: prefetched data of an older version goes. */
+  observe(attr: Fattr3 | undefined): void {
+    this.#reads.observe(attr)
   }
 
   /** The file is being released: frees its budgets whatever could not be written. */

@@ -15,6 +15,7 @@
 // which is what capped a single sequential reader (and, with network delay, made it crawl).
 import type { Engine } from '../engine/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
+import type { Fattr3 } from '../xdr/types.js'
 
 /** Bytes kept in flight or arrived ahead of one reader: 8 MiB covers a 10 ms round trip at 800 MB/s. */
 export const MAX_AHEAD = 8 * 1024 * 1024
@@ -40,11 +41,39 @@ export class ReadAheadBudget {
 
 interface Chunk {
   offset: number
+  /** What was asked (rsize); `data` may hold less: the file ended, or the server answered short. */
   length: number
   data?: Buffer
+  /** The server said the file ends at offset + data.length (as of this READ). */
+  eof?: boolean
+  /** The file's change attributes in the reply: which version of the file `data` is of. */
+  version?: FileVersion
   failed?: boolean
+  /** Out of the window: the file changed, or the reader passed it. A read waiting on it goes to the server. */
+  dropped?: boolean
   done: Promise<void>
 }
+
+/** What tells one version of a file's data from another: its ctime, then its size (RFC 1813 §4.1 close-to-open). */
+export interface FileVersion {
+  ctimeSec: number
+  ctimeNsec: number
+  size: number
+}
+
+function versionOf(attr: Fattr3 | undefined): FileVersion | undefined {
+  return attr === undefined ? undefined : { ctimeSec: attr.ctime.seconds, ctimeNsec: attr.ctime.nseconds, size: attr.size }
+}
+
+/** Negative when `a` predates `b`, 0 when the same version, positive when newer (ctime first; a size change alone counts as newer). */
+function compareVersions(a: FileVersion, b: FileVersion): number {
+  if (a.ctimeSec !== b.ctimeSec) return a.ctimeSec - b.ctimeSec
+  if (a.ctimeNsec !== b.ctimeNsec) return a.ctimeNsec - b.ctimeNsec
+  return a.size === b.size ? 0 : 1
+}
+
+/** The kernel reads whole pages: a request that ends in the page holding EOF is the last one of a file it knows the size of. */
+const PAGE = 4096
 
 export class ReadAhead {
   readonly #engine: Engine
@@ -55,10 +84,10 @@ export class ReadAhead {
   #chunks: Chunk[] = []
   #expected = -1
   #streak = 0
-  /** Where the server said the file ends (a READ with eof, or short); prefetching stops there. */
+  /** Where the server said the file ends (a READ with eof); prefetching stops there. */
   #eofAt = Infinity
-  /** Bumped by drop(): a READ sent before then says nothing about the file now. */
-  #generation = 0
+  /** The version of the file the chunks in the window hold (set by the first reply after a drop). */
+  #version: FileVersion | undefined
 
   constructor(engine: Engine, cred: CallCredential, fh: Buffer, rsize: number, budget: ReadAheadBudget) {
     this.#engine = engine
@@ -86,12 +115,30 @@ export class ReadAhead {
     return n
   }
 
-  /** Forgets every chunk (the file was written, truncated or is closed). */
+  /**
+   * Forgets every chunk, those still in flight too: the file was written, truncated or is closed.
+   * A read already waiting on one of them asks the server instead.
+   */
   drop(): void {
-    for (const c of this.#chunks) this.#budget.held -= c.length
+    for (const c of this.#chunks) this.#remove(c)
     this.#chunks = []
     this.#eofAt = Infinity
-    this.#generation++
+    this.#version = undefined
+  }
+
+  /**
+   * The file's attributes as a reply just gave them: a version other than the window's (another
+   * client changed the file) drops the window when it is newer.
+   */
+  observe(attr: Fattr3 | undefined): void {
+    const v = versionOf(attr)
+    if (v !== undefined && this.#version !== undefined && compareVersions(v, this.#version) > 0) this.drop()
+  }
+
+  #remove(c: Chunk): void {
+    if (c.dropped) return
+    c.dropped = true
+    this.#budget.held -= c.length
   }
 
   #covers(offset: number): boolean {
@@ -113,12 +160,14 @@ export class ReadAhead {
 
   #prefetch(offset: number): Chunk {
     const c: Chunk = { offset, length: this.#rsize, done: Promise.resolve() }
-    const generation = this.#generation
     this.#budget.held += c.length
     c.done = this.#engine.read(this.#cred, this.#fh, offset, this.#rsize).then((res) => {
+      if (c.dropped) return
       c.data = res.data!
-      const short = res.eof || c.data.length < this.#rsize
-      if (short && generation === this.#generation) this.#eofAt = Math.min(this.#eofAt, offset + c.data.length)
+      c.eof = res.eof === true
+      c.version = versionOf(res.attr)
+      if (!this.#admit(c)) return
+      if (c.eof) this.#eofAt = Math.min(this.#eofAt, offset + c.data.length)
     }, () => {
       // Served by a plain READ instead, which reports the error if it happens again.
       c.failed = true
@@ -126,7 +175,39 @@ export class ReadAhead {
     return c
   }
 
-  /** Copies [offset, offset + length) from the window, with plain READs for what it lacks. */
+  /**
+   * A chunk's reply against the window's version: the first one sets it; a newer one drops the
+   * chunks of the older (another client changed the file between the READs); an older one is
+   * itself dropped. Returns whether `c` stays.
+   */
+  #admit(c: Chunk): boolean {
+    if (c.version === undefined) return true
+    if (this.#version === undefined) {
+      this.#version = c.version
+      return true
+    }
+    const cmp = compareVersions(c.version, this.#version)
+    if (cmp === 0) return true
+    if (cmp < 0) {
+      this.#remove(c)
+      this.#chunks = this.#chunks.filter((o) => o !== c)
+      return false
+    }
+    for (const other of this.#chunks) {
+      if (other !== c && other.version !== undefined) this.#remove(other)
+    }
+    this.#chunks = this.#chunks.filter((o) => !o.dropped)
+    this.#eofAt = Infinity
+    this.#version = c.version
+    return true
+  }
+
+  /**
+   * Copies [offset, offset + length) from the window, with plain READs for what it lacks. A chunk
+   * gives only the bytes it holds: past a short chunk's data the server is asked, unless it said
+   * the file ends there and the request ends in the same page (the kernel's last read of a file
+   * whose size it knows). A short answer there would make the kernel believe the file shrank.
+   */
   async #serve(into: Buffer, length: number, offset: number): Promise<number> {
     let done = 0
     for (const c of this.#chunks.slice()) {
@@ -136,13 +217,16 @@ export class ReadAhead {
       if (c.offset > at) break
       await c.done
       const data = c.data
-      if (c.failed || data === undefined) return this.#direct(into, done, length, offset)
+      if (c.failed || c.dropped || data === undefined) break
       const from = at - c.offset
       const n = Math.min(length - done, Math.max(0, data.length - from))
-      data.copy(into, done, from, from + n)
+      if (n > 0) data.copy(into, done, from, from + n)
       done += n
-      // Short chunk: the file ends here (for now).
-      if (from + n >= data.length && data.length < c.length) return done
+      if (done < length && data.length < c.length) {
+        const end = c.offset + data.length
+        if (c.eof && offset + length <= Math.ceil(end / PAGE) * PAGE) return done
+        break
+      }
     }
     return done < length ? this.#direct(into, done, length, offset) : done
   }
@@ -152,6 +236,7 @@ export class ReadAhead {
     while (done < length) {
       const want = Math.min(this.#rsize, length - done)
       const res = await this.#engine.read(this.#cred, this.#fh, offset + done, want)
+      this.observe(res.attr)
       const data = res.data!
       const n = Math.min(data.length, want)
       data.copy(into, done, 0, n)
@@ -166,7 +251,7 @@ export class ReadAhead {
   #release(offset: number): void {
     let i = 0
     while (i < this.#chunks.length && this.#chunks[i]!.offset + this.#chunks[i]!.length <= offset) {
-      this.#budget.held -= this.#chunks[i]!.length
+      this.#remove(this.#chunks[i]!)
       i++
     }
     if (i > 0) this.#chunks = this.#chunks.slice(i)

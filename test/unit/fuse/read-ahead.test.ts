@@ -139,4 +139,130 @@ test('the kernel\'s readahead batches arrive concurrently and out of order: stil
   assert.ok(s.reads.filter((r) => r.count === RSIZE).length >= 28, `${s.reads.length} READs`)
 })
 
+// A file that changes under the reader: its content and change attributes, and READs that can be
+// held back so that a change lands between a prefetch and the read it serves.
+interface MutableFile {
+  content: Buffer
+  ctime: number
+  engine: Engine
+  reads: { offset: number; count: number }[]
+  /** While set, READs wait until release() before they answer (with the content at answer time). */
+  hold: boolean
+  release(): void
+}
+
+function mutableFile(content: Buffer): MutableFile {
+  const waiting: (() => void)[] = []
+  const f: MutableFile = {
+    content,
+    ctime: 1,
+    reads: [],
+    hold: false,
+    release: () => { for (const w of waiting.splice(0)) w() },
+    engine: {
+      read: async (_c: unknown, _fh: Buffer, offset: number, count: number) => {
+        f.reads.push({ offset, count })
+        if (f.hold) await new Promise<void>((r) => waiting.push(r))
+        const data = Buffer.from(f.content.subarray(Math.min(offset, f.content.length), Math.min(f.content.length, offset + count)))
+        const attr = { size: f.content.length, ctime: { seconds: f.ctime, nseconds: 0 } }
+        return { status: 0, attr, count: data.length, eof: offset + data.length >= f.content.length, data }
+      },
+    } as unknown as Engine,
+  }
+  return f
+}
+
+/** A reader two requests into a stream, so that the next read prefetches. */
+async function streaming(ra: ReadAhead, f: MutableFile): Promise<void> {
+  for (const off of [0, K128]) {
+    const b = Buffer.alloc(K128)
+    assert.is(await ra.read(b, K128, off), K128)
+    assert.ok(b.equals(f.content.subarray(off, off + K128)))
+  }
+}
+
+test('a short chunk serves only the bytes it holds: past them the server is asked (issue 13: RangeError in #serve)', async () => {
+  // Prefetched while the file ended inside the chunk; then the file grew (a write through another
+  // mount, or one the kernel knows of): the kernel reads past the chunk's data.
+  const f = mutableFile(file(RSIZE + 563176))
+  const ra = new ReadAhead(f.engine, cred, FH, RSIZE, new ReadAheadBudget())
+  await streaming(ra, f)
+  const mid = Buffer.alloc(K128)
+  assert.is(await ra.read(mid, K128, 2 * K128), K128)
+  assert.ok(f.reads.some((r) => r.offset === RSIZE && r.count === RSIZE), 'the second chunk was prefetched')
+  f.content = file(2 * RSIZE)
+  f.ctime++
+  const at = RSIZE + 811008
+  const out = Buffer.alloc(K128)
+  assert.is(await ra.read(out, K128, at), K128)
+  assert.ok(out.equals(f.content.subarray(at, at + K128)))
+})
+
+test('the file shrinks between a prefetch and the read: nothing of the old data is served', async () => {
+  const f = mutableFile(file(4 * RSIZE))
+  const ra = new ReadAhead(f.engine, cred, FH, RSIZE, new ReadAheadBudget())
+  await streaming(ra, f)
+  await ra.read(Buffer.alloc(K128), K128, 2 * K128)
+  // ftruncate to 300 KiB, then up to 4 MiB again: the file is zeros past 300 KiB.
+  const size = 300 * 1024
+  f.content = Buffer.concat([f.content.subarray(0, size), Buffer.alloc(4 * RSIZE - size)])
+  f.ctime++
+  ra.drop()
+  for (let off = 3 * K128; off < 2 * RSIZE; off += K128) {
+    const b = Buffer.alloc(K128)
+    assert.is(await ra.read(b, K128, off), K128)
+    assert.ok(b.equals(f.content.subarray(off, off + K128)), `stale data at ${off}`)
+  }
+})
+
+test('a chunk dropped while its READ is in flight is not served to the read waiting on it', async () => {
+  const f = mutableFile(file(4 * RSIZE))
+  const ra = new ReadAhead(f.engine, cred, FH, RSIZE, new ReadAheadBudget())
+  await streaming(ra, f)
+  f.hold = true
+  // Prefetches [1 MiB, 3 MiB) and waits on the first chunk (held back).
+  const b = Buffer.alloc(K128)
+  const pending = ra.read(b, K128, 2 * K128)
+  await new Promise((r) => setImmediate(r))
+  // Meanwhile the file is truncated to 200 KiB (the change is sent, then answered).
+  f.content = f.content.subarray(0, 200 * 1024)
+  f.ctime++
+  ra.drop()
+  f.hold = false
+  f.release()
+  const n = await pending
+  assert.is(n, 200 * 1024 - 2 * K128 > 0 ? 200 * 1024 - 2 * K128 : 0)
+  assert.ok(b.subarray(0, n).equals(f.content.subarray(2 * K128)))
+})
+
+test('a newer change attribute in a READ reply drops what was prefetched of the older version', async () => {
+  const f = mutableFile(file(8 * RSIZE))
+  const ra = new ReadAhead(f.engine, cred, FH, RSIZE, new ReadAheadBudget())
+  await streaming(ra, f)
+  for (let off = 2 * K128; off < RSIZE; off += K128) await ra.read(Buffer.alloc(K128), K128, off)
+  // Another client rewrites the file; this mount learns of it from a reply's attributes.
+  f.content = Buffer.alloc(8 * RSIZE, 0x5a)
+  f.ctime++
+  ra.observe({ size: f.content.length, ctime: { seconds: f.ctime, nseconds: 0 } } as never)
+  for (let off = RSIZE; off < 3 * RSIZE; off += K128) {
+    const b = Buffer.alloc(K128)
+    assert.is(await ra.read(b, K128, off), K128)
+    assert.ok(b.equals(f.content.subarray(off, off + K128)), `old version served at ${off}`)
+  }
+})
+
+test('the kernel\'s last read of a file (ending in the page that holds EOF) is answered from the chunk, with no extra READ', async () => {
+  const size = RSIZE + 5000
+  const f = mutableFile(file(size))
+  const ra = new ReadAhead(f.engine, cred, FH, RSIZE, new ReadAheadBudget())
+  const out = Buffer.alloc(2 * RSIZE)
+  let off = 0
+  for (; off + K128 <= size; off += K128) assert.is(await ra.read(out.subarray(off), K128, off), K128)
+  const before = f.reads.length
+  const tail = Math.ceil(size / 4096) * 4096 - off
+  assert.is(await ra.read(out.subarray(off), tail, off), size - off)
+  assert.is(f.reads.length, before, 'a READ past EOF was sent')
+  assert.ok(out.subarray(0, size).equals(f.content))
+})
+
 test.run()
