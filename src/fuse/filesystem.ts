@@ -202,15 +202,19 @@ export class NfsFilesystem implements FuseOperations {
     const since = this.#attrs.generation()
     const attr = (await this.#engine.getattr(cred, f.fh)).attr!
     if (path !== undefined) this.#attrs.set(cred, path, f.fh, attr, since)
+    // Another client may have changed the file: prefetched data of an older version goes.
+    for (const o of this.#files.values()) {
+      if (o.fh.equals(f.fh)) o.observe(attr)
+    }
     return attr
   }
 
   /**
-   * Waits until no open file of `fh` has a WRITE outstanding, so that what follows (GETATTR,
-   * SETATTR) sees and orders after them. Resolves true when there was something to wait for.
+   * Waits until no open file of `fh` (but `except`) has a WRITE outstanding, so that what follows
+   * (GETATTR, SETATTR, READ, another handle's WRITE) sees and orders after them. Resolves true when there was something to wait for.
    */
-  async #settle(fh: Buffer): Promise<boolean> {
-    const dirty = [...this.#files.values()].filter((f) => f.dirty && f.fh.equals(fh))
+  async #settle(fh: Buffer, except?: OpenFile): Promise<boolean> {
+    const dirty = [...this.#files.values()].filter((f) => f !== except && f.dirty && f.fh.equals(fh))
     if (dirty.length === 0) return false
     await Promise.all(dirty.map((f) => f.drain()))
     return true
@@ -219,11 +223,17 @@ export class NfsFilesystem implements FuseOperations {
   /** SETATTR on `fh` known as `path`; the reply's new attributes replace what was cached. */
   async #applySetattr(cred: CallCredential, path: string | undefined, fh: Buffer, attrs: Sattr3): Promise<void> {
     await this.#settle(fh)
+    // Readahead is dropped when the size change is sent and again when it is answered: a READ sent
+    // in between may have been answered with the old size or data.
     if (attrs.size !== undefined) this.#changedData(fh)
     if (path !== undefined) this.#attrs.forget(path)
     const since = this.#attrs.generation()
-    const r = await this.#engine.setattr(cred, fh, attrs)
-    if (path !== undefined && r.after) this.#attrs.set(cred, path, fh, r.after, since)
+    try {
+      const r = await this.#engine.setattr(cred, fh, attrs)
+      if (path !== undefined && r.after) this.#attrs.set(cred, path, fh, r.after, since)
+    } finally {
+      if (attrs.size !== undefined) this.#changedData(fh)
+    }
   }
 
   async #setattr(caller: Caller, path: string, attrs: Sattr3): Promise<void> {
@@ -609,10 +619,12 @@ export class NfsFilesystem implements FuseOperations {
       writeBudget: this.#budget,
       readBudget: this.#readBudget,
       onRewrite: this.#onRewrite,
-      // Size and times changed: a LOOKUP answered meanwhile may predate the WRITE.
+      // Size and times changed: a LOOKUP answered meanwhile may predate the WRITE, and so may a READ
+      // of any handle of the file, this one included, sent while the WRITE was on its way.
       onWritten: () => {
         const path = this.#filePaths.get(f)
         if (path !== undefined) this.#attrs.forget(path)
+        this.#changedData(f.fh)
       },
     })
     return f
@@ -625,15 +637,26 @@ export class NfsFilesystem implements FuseOperations {
     }
   }
 
-  read(fd: number, into: Buffer, length: number, offset: number): Promise<number> {
-    return this.#file(fd).read(into, length, offset)
+  /**
+   * The kernel may read through one handle what it wrote through another (mmap writes go out
+   * through any writable handle of the file; so do writes of another process): the WRITEs of every
+   * handle of the file are answered first, as they are for a GETATTR.
+   */
+  async read(fd: number, into: Buffer, length: number, offset: number): Promise<number> {
+    const f = this.#file(fd)
+    if (this.#budget.dirty > 0) await this.#settle(f.fh)
+    return f.read(into, length, offset)
   }
 
-  write(fd: number, data: Buffer, offset: number): Promise<number> {
+  async write(fd: number, data: Buffer, offset: number): Promise<number> {
     this.#writable()
     // `data` is the kernel's buffer, ours only until we answer; the chunks may be needed again
     // for a rewrite after a server restart, so they are kept as a copy.
     const f = this.#file(fd)
+    // Each handle writes behind on its own: what another handle of the file has not had answered
+    // yet could land on the server after this write and undo it where they overlap (the kernel
+    // writes mmap'ed pages through any writable handle). So those go first.
+    if (this.#budget.dirty > 0) await this.#settle(f.fh, f)
     // Size and times change now, and again when the WRITE is answered (onWritten). Other names of
     // a hard-linked file may show the old ones for the reuse bound.
     const path = this.#filePaths.get(f)

@@ -270,4 +270,44 @@ test('unlinking or replacing one name of a hard-linked file drops what the other
   assert.is((await fs.getattr(caller, '/a')).nlink, 1)
 })
 
+/** A file on a scripted server: WRITEs land when answered, READs answer what has landed. */
+function twoHandleServer(): { fs: NfsFilesystem; content: Buffer } {
+  const content = Buffer.alloc(16)
+  const fs = make({
+    write: async (_c, _fh, offset, data) => {
+      // The first handle's WRITE travels longer (another connection, a retransmit).
+      await new Promise((r) => setTimeout(r, data[0] === 0x41 ? 30 : 1))
+      data.copy(content, offset)
+      return { status: 0, count: data.length, committed: FILE_SYNC, verf: 1n }
+    },
+    read: async (_c, _fh, offset, count) => {
+      const data = Buffer.from(content.subarray(offset, offset + count))
+      return { status: 0, count: data.length, eof: offset + count >= content.length, data }
+    },
+    commit: async () => ({ status: 0, verf: 1n }),
+  })
+  return { fs, content }
+}
+
+test('a write through one handle lands after what another handle of the file wrote before it (mmap pages go out through any handle)', async () => {
+  const { fs, content } = twoHandleServer()
+  const a = await fs.open(caller, '/f', 2)
+  const b = await fs.open(caller, '/f', 2)
+  await fs.write(a, Buffer.from('AAAA'), 0)
+  await fs.write(b, Buffer.from('BB'), 1)
+  await fs.flush(b)
+  await fs.flush(a)
+  assert.is(content.subarray(0, 4).toString(), 'ABBA')
+})
+
+test('a read through one handle sees what another handle of the file wrote behind', async () => {
+  const { fs } = twoHandleServer()
+  const a = await fs.open(caller, '/f', 2)
+  const b = await fs.open(caller, '/f', 0)
+  await fs.write(a, Buffer.from('hello'), 0)
+  const out = Buffer.alloc(5)
+  assert.is(await fs.read(b, out, 5, 0), 5)
+  assert.is(out.toString(), 'hello')
+})
+
 test.run()
