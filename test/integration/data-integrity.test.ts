@@ -2,20 +2,27 @@
 // after every read and at the end on the export itself: overlapping writes, extending and
 // shrinking truncates, holes, reopen, fsync. Seeded, so a failure replays. Runs with attribute
 // caching off (the default) and on (`cache`: the kernel keeps attributes and pages 3 s).
+//
+// Then the same with test/fixtures/fsx.c, which reaches what node cannot: copy_file_range,
+// fallocate, reads and writes through a shared mmap, sequential read runs that start readahead,
+// and two descriptors on the file (the kernel writes mmap'ed pages through either).
 import * as assert from 'uvu/assert'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeExportDir, nfsSource, portOptions, startGanesha } from '../fixtures/ganesha.js'
-import { makeMountpoint } from '../fixtures/paths.js'
+import { makeMountpoint, makeTempDir } from '../fixtures/paths.js'
 import { mountCli, requireCli, runAs, type MountedCli } from '../fixtures/mount.js'
+import { buildFsx } from '../fixtures/fsx.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 
 const APP = 2000
 const OPS = 3000
 const MAX_SIZE = 2 * 1024 * 1024
 
-const s = fixtureSuite<{ exp: string; mnts: Record<'plain' | 'cache', MountedCli> }>('random operations against a model', async (defer) => {
+const s = fixtureSuite<{ exp: string; mnts: Record<'plain' | 'cache', MountedCli>; fsx: string; models: string }>('random operations against a model', async (defer) => {
   requireCli()
+  const fsx = buildFsx()
+  const models = makeTempDir('fsx-models', 0o777)
   const exp = makeExportDir()
   const g = await startGanesha({ exports: [{ path: exp }] })
   defer(() => g.stop())
@@ -27,7 +34,7 @@ const s = fixtureSuite<{ exp: string; mnts: Record<'plain' | 'cache', MountedCli
     })
     return m
   }
-  return { exp, mnts: { plain: await mount(''), cache: await mount(',cache') } }
+  return { exp, mnts: { plain: await mount(''), cache: await mount(',cache') }, fsx, models }
 })
 
 // Runs in the application's process (uid 2000); prints the final model's length and a hash.
@@ -75,6 +82,30 @@ for (const [seed, kind] of [[1, 'plain'], [20260101, 'plain'], [7, 'cache'], [20
     assert.is(String(onServer.length), len)
     const { createHash } = await import('node:crypto')
     assert.is(createHash('sha256').update(onServer).digest('hex'), hash)
+  })
+}
+
+/** fsx.c operations per run: about 12 s each here (three runs per engine keep the suite short). */
+const FSX_OPS = 6_000
+/** fsx.c's file size bound: 1 MiB, one READ of rsize, so short chunks at EOF are common. */
+const FSX_MAX_SIZE = 1024 * 1024
+
+for (const [seed, kind] of [[3, 'plain'], [13, 'cache'], [20261204, 'cache']] as const) {
+  s.test(`fsx seed ${seed}, ${kind === 'cache' ? 'cache on' : 'cache off'}: ${FSX_OPS} writes/reads/sequential reads/truncates/copy_file_range/fallocate/mmap on two descriptors match the model`, async ({ exp, mnts, fsx, models }) => {
+    const m = mnts[kind]
+    const name = `fsx-c-${seed}.bin`
+    const model = join(models, `${seed}.model`)
+    const from = m.stderr().length
+    const r = await runAs(APP, APP, fsx, [join(m.mountpoint, name), String(seed), String(FSX_OPS), String(FSX_MAX_SIZE), model], { timeoutMs: 300_000 })
+    assert.is(r.code, 0, r.stderr)
+    // Every kind of operation ran (fallocate may be refused: NFSv3 cannot allocate).
+    assert.match(r.stdout, /^ops=\d+ fallocate=(supported|unsupported) copies=[1-9]\d* mmaps=[1-9]\d*$/m)
+    const onServer = readFileSync(join(exp, name))
+    const want = readFileSync(model)
+    assert.is(onServer.length, want.length)
+    assert.ok(onServer.equals(want), 'the file on the server differs from the model')
+    // A read the kernel's own readahead absorbed still leaves its trace here.
+    assert.not.match(m.stderr().slice(from), /unexpected error/)
   })
 }
 
