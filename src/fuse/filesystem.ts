@@ -213,6 +213,14 @@ export class NfsFilesystem implements FuseOperations {
    * Waits until no open file of `fh` (but `except`) has a WRITE outstanding, so that what follows
    * (GETATTR, SETATTR, READ, another handle's WRITE) sees and orders after them. Resolves true when there was something to wait for.
    */
+  /** Another handle of `f`'s file has WRITEs unanswered. */
+  #othersDirty(f: OpenFile): boolean {
+    for (const o of this.#files.values()) {
+      if (o !== f && o.dirty && o.fh.equals(f.fh)) return true
+    }
+    return false
+  }
+
   async #settle(fh: Buffer, except?: OpenFile): Promise<boolean> {
     const dirty = [...this.#files.values()].filter((f) => f !== except && f.dirty && f.fh.equals(fh))
     if (dirty.length === 0) return false
@@ -656,7 +664,12 @@ export class NfsFilesystem implements FuseOperations {
     // Each handle writes behind on its own: what another handle of the file has not had answered
     // yet could land on the server after this write and undo it where they overlap (the kernel
     // writes mmap'ed pages through any writable handle). So those go first.
-    if (this.#budget.dirty > 0) await this.#settle(f.fh, f)
+    if (this.#budget.dirty > 0 && this.#othersDirty(f)) {
+      // The kernel's buffer is ours only until this returns its promise (FuseOperations.write).
+      const copy = Buffer.from(data)
+      await this.#settle(f.fh, f)
+      data = copy
+    }
     // Size and times change now, and again when the WRITE is answered (onWritten). Other names of
     // a hard-linked file may show the old ones for the reuse bound.
     const path = this.#filePaths.get(f)
