@@ -1,0 +1,141 @@
+// The kernel's inodes and the NFS files behind them.
+//
+//   nodeid ──► Node { fh, nlookup, attr (as a reply gave it, for whom, when) }
+//   fh key ──► nodeid          one kernel inode per NFS file: every name of a hard-linked file
+//                              resolves to the same node, so they share attributes and page cache
+//   (parent, name) ──► nodeid  what the kernel was last told a name is (to notice a name that
+//                              another client pointed elsewhere); bounded, only a hint
+//
+// A node lives while the kernel holds lookups on it (each entry handed out adds one, FORGET takes
+// them back) or an open file uses it; node ids are never reused, so a late FORGET or a stale id
+// can only miss (ESTALE), never reach another file. The root (node 1) is never forgotten.
+import type { Fattr3 } from '../xdr/types.js'
+import { ESTALE, FsError } from './errno.js'
+import { ROOT_NODE } from './node-operations.js'
+
+export interface Node {
+  readonly id: number
+  readonly fh: Buffer
+  readonly key: string
+  nlookup: number
+  /** Open files (and open directories) using this node. */
+  opens: number
+  /** Attributes from the latest reply, and whose view they are (a mapped mount shows ownership per caller). */
+  attr?: Fattr3
+  attrWho?: object
+  attrAt: number
+  /** Bumped whenever the node's attributes are dropped: a reply asked for before then may predate the change. */
+  generation: number
+  /** Set while the file, unlinked while open, lives on under a hidden name (removed at the last release). */
+  hidden?: { dir: Buffer; name: string }
+  /** mtime and size at the last open or own write: unchanged at the next open means the page cache may stay. */
+  cacheStamp?: string
+}
+
+/** Names remembered per directory, at most: the map only serves to notice replaced names. */
+const MAX_NAMES = 65536
+
+export class NodeTable {
+  readonly #byId = new Map<number, Node>()
+  readonly #byKey = new Map<string, number>()
+  readonly #names = new Map<string, number>()
+  #nextId = ROOT_NODE + 1
+
+  constructor(rootFh: Buffer) {
+    const root = this.#make(ROOT_NODE, rootFh)
+    root.nlookup = 1
+  }
+
+  get size(): number {
+    return this.#byId.size
+  }
+
+  /** The node NODEID, or ESTALE when the kernel names one we no longer know. */
+  get(nodeid: number): Node {
+    const n = this.#byId.get(nodeid)
+    if (n === undefined) throw new FsError(ESTALE, `unknown node ${nodeid}`)
+    return n
+  }
+
+  /** The node of FH, if the kernel holds one. */
+  byHandle(fh: Buffer): Node | undefined {
+    const id = this.#byKey.get(fh.toString('base64'))
+    return id === undefined ? undefined : this.#byId.get(id)
+  }
+
+  /** The node of FH, made if new; not counted as a lookup (see ref). */
+  intern(fh: Buffer): Node {
+    return this.byHandle(fh) ?? this.#make(this.#nextId++, fh)
+  }
+
+  /** One more reference the kernel holds (an entry it was given). */
+  ref(n: Node): void {
+    n.nlookup++
+  }
+
+  /** The kernel dropped NLOOKUP references. */
+  forget(nodeid: number, nlookup: number): void {
+    const n = this.#byId.get(nodeid)
+    if (n === undefined || n.id === ROOT_NODE) return
+    n.nlookup = Math.max(0, n.nlookup - nlookup)
+    this.#collect(n)
+  }
+
+  /** An open file of N was released. */
+  closed(n: Node): void {
+    n.opens = Math.max(0, n.opens - 1)
+    this.#collect(n)
+  }
+
+  /** Attributes of N as WHO sees them, if a reply gave them less than MAXAGE ms ago. */
+  freshAttr(n: Node, who: object, maxAgeMs: number): Fattr3 | undefined {
+    if (n.attr === undefined || n.attrWho !== who) return undefined
+    return performance.now() - n.attrAt <= maxAgeMs ? n.attr : undefined
+  }
+
+  /** Stores what a reply said of N, unless N's attributes were dropped since GENERATION. */
+  setAttr(n: Node, who: object, attr: Fattr3, generation = n.generation): void {
+    if (generation !== n.generation) return
+    n.attr = attr
+    n.attrWho = who
+    n.attrAt = performance.now()
+  }
+
+  /** N changed (a write, a size or mode change, a link count): its cached attributes go. */
+  dropAttr(n: Node): void {
+    n.generation++
+    n.attr = undefined
+  }
+
+  /** Records that NAME in PARENT is N; returns the node it was before, when that was another. */
+  bindName(parent: number, name: string, n: Node): number | undefined {
+    const k = `${parent}/${name}`
+    const before = this.#names.get(k)
+    if (this.#names.size >= MAX_NAMES && before === undefined) this.#names.clear()
+    this.#names.set(k, n.id)
+    return before !== undefined && before !== n.id ? before : undefined
+  }
+
+  /** The node NAME in PARENT was last bound to, if it is still known. */
+  named(parent: number, name: string): Node | undefined {
+    const id = this.#names.get(`${parent}/${name}`)
+    return id === undefined ? undefined : this.#byId.get(id)
+  }
+
+  unbindName(parent: number, name: string): void {
+    this.#names.delete(`${parent}/${name}`)
+  }
+
+  #make(id: number, fh: Buffer): Node {
+    const n: Node = { id, fh: Buffer.from(fh), key: fh.toString('base64'), nlookup: 0, opens: 0, attrAt: 0, generation: 0 }
+    this.#byId.set(id, n)
+    this.#byKey.set(n.key, id)
+    return n
+  }
+
+  #collect(n: Node): void {
+    if (n.nlookup > 0 || n.opens > 0 || n.id === ROOT_NODE) return
+    this.#byId.delete(n.id)
+    if (this.#byKey.get(n.key) === n.id) this.#byKey.delete(n.key)
+  }
+}
