@@ -609,7 +609,7 @@ export class NfsNodes implements NodeOperations {
   #give(cred: CallCredential, d: OpenDir, e: Entryplus3, sink: DirSink): boolean {
     const dotted = e.name === '.' || e.name === '..'
     if (dotted || e.fh === undefined || e.attr === undefined) {
-      return sink.add(e.name, e.cookie, dotted ? DT_DIR : direntType(e.attr), undefined)
+      return sink.add(e.name, e.cookie, dotted ? DT_DIR : direntType(e.attr), undefined, e.fileid)
     }
     const known = this.#nodes.byHandle(e.fh)
     const n = known ?? this.#nodes.intern(e.fh)

@@ -12,7 +12,8 @@ import { mnt, umnt } from '../proto/mount/client.js'
 import { availableParallelism } from 'node:os'
 import { EngineMetrics, InlineEngine, instrumentEngine, PooledEngine, type Engine, type EngineOptions } from '../engine/index.js'
 import { IdentityMap, checkRootReadable, loadLdapSettings, resolveLdapIdentity, type IdentityConfig } from '../identity/index.js'
-import { FuseMount, NfsFilesystem, patchedBindingAvailable } from '../fuse/index.js'
+import { patchedBindingAvailable } from '../fuse/index.js'
+import { createFrontEnd, type FrontEnd } from './frontend.js'
 import { defaultWorkers, type MountOptions } from './options.js'
 import { isMounted } from './mounts.js'
 import { mountStats, statsFields, statsLine, type MountStats } from './stats.js'
@@ -82,8 +83,8 @@ export interface MountContext {
 export async function runMount(o: MountOptions, ctx: MountContext): Promise<RunningMount> {
   const log = ctx.log
   const mountpoint = await checkMountpoint(o.mountpoint)
-  await checkPrivileges()
-  if (!patchedBindingAvailable()) throw new MountFailure('fuse-native has not been rebuilt with the mapnfs patch (run npm run build)')
+  await checkPrivileges(o.frontend)
+  if (o.frontend === 'libfuse2' && !patchedBindingAvailable()) throw new MountFailure('fuse-native has not been rebuilt with the mapnfs patch (run npm run build)')
 
   const isRoot = process.getuid?.() === 0
   const reservedPort = o.resvport ?? isRoot
@@ -160,21 +161,19 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     const rootAttr = (await step(said(nfsServer, 'GETATTR', () => engine.getattr(raw, rootFh)))).attr!
     if (config.kind === 'mapped') checkRootReadable(rootAttr, config.uid, config.gid)
 
-    const fs = new NfsFilesystem(engine, identity, rootFh, {
+    const fuse = createFrontEnd(engine, identity, rootFh, {
+      frontend: o.frontend,
+      mountpoint,
+      fsname: `${o.source.host}:${o.source.export}`,
       rsize,
       wsize,
       readonly: o.readonly,
       sync: o.sync,
-      dentryTtlMs: o.cache ? CACHE_SECONDS * 1000 : 1000,
-      attrMaxAgeMs: o.cache ? CACHE_SECONDS * 1000 : ATTR_REUSE_MS,
-      log,
-    })
-    const fuse = new FuseMount(mountpoint, fs, {
-      fsname: `${o.source.host}:${o.source.export}`,
-      readonly: o.readonly,
       cacheSeconds: o.cache ? CACHE_SECONDS : 0,
+      attrMaxAgeMs: o.cache ? CACHE_SECONDS * 1000 : ATTR_REUSE_MS,
       autoCache: o.autoCache,
       defaultPermissions: kernelChecks,
+      writeback: o.writeback,
       // Soft: above the longest a single RPC may take, with room for the few an op makes in a
       // row. Hard: none, or fuse-native would answer ETIMEDOUT where the mount promises to wait.
       opTimeoutMs: o.hard ? false : Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),
@@ -199,7 +198,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     engine.setHard(o.hard)
     serving = true
 
-    const stats = (): MountStats => mountStats(opened.stats(), metrics.snapshot(), fs.stats(), { rsize, wsize, workers, nconnect: o.nconnect })
+    const stats = (): MountStats => mountStats(opened.stats(), metrics.snapshot(), fuse.stats(), { rsize, wsize, workers, nconnect: o.nconnect })
     const printStats = (): void => {
       const now = stats()
       log(statsLine(now), { event: 'stats', stats: statsFields(now) })
@@ -214,7 +213,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
         clearInterval(watch)
         ctx.signal?.removeEventListener('abort', onAbort)
         if (why !== 'gone') await unmountFuse()
-        await commitBeforeExit(fs, engine, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
+        await commitBeforeExit(fuse, engine, o.hard ? STOP_COMMIT_GRACE_MS : null, log)
         if (o.stats) printStats()
         await undo()
         resolve(0)
@@ -296,7 +295,7 @@ async function said<T>(server: string, proc: string, call: () => Promise<T>): Pr
  * it has been silent for `graceMs`; the caller then closes the engine, which fails the calls still
  * waiting. What could not be committed is reported, never dropped silently.
  */
-async function commitBeforeExit(fs: NfsFilesystem, engine: Engine, graceMs: number | null, log: Log): Promise<void> {
+async function commitBeforeExit(fs: FrontEnd, engine: Engine, graceMs: number | null, log: Log): Promise<void> {
   const all = fs.commitAll()
   if (graceMs === null) return all
   let finished = false
@@ -364,8 +363,10 @@ async function checkMountpoint(path: string): Promise<string> {
   return real
 }
 
-async function checkPrivileges(): Promise<void> {
+async function checkPrivileges(frontend: MountOptions['frontend']): Promise<void> {
   const isRoot = process.getuid?.() === 0
+  // The kernel front end mounts with mount(2) itself (no setuid fusermount to do it for us).
+  if (frontend === 'kernel' && !isRoot) throw new MountFailure('permission denied: frontend=kernel must run as root (it mounts with mount(2))')
   try {
     await access('/dev/fuse', fsc.R_OK | fsc.W_OK)
   } catch {

@@ -55,6 +55,10 @@ export interface MountOptions {
   workers?: number
   /** NFS connections per engine, or per worker when workers > 0 (nconnect). */
   nconnect: number
+  /** FUSE front end: the kernel protocol spoken by mapnfs itself, or fuse-native over libfuse 2. */
+  frontend: Frontend
+  /** The kernel's writeback cache (kernel front end only): write() returns once the page cache has the data. */
+  writeback: boolean
   /** LDAP mode: resolve uid/gid from this username. */
   username?: string
   /** Where the LDAP password comes from: a file, or '-' for stdin. Never the password itself. */
@@ -63,11 +67,20 @@ export interface MountOptions {
   ldapConfig?: string
 }
 
+export type Frontend = 'kernel' | 'libfuse2'
+export const FRONTENDS: readonly Frontend[] = ['kernel', 'libfuse2']
+
 export const DEFAULTS = {
   timeo: 50,
   retrans: 3,
   nconnect: 1,
+  frontend: 'libfuse2' as Frontend,
 } as const
+
+function parseFrontend(v: string): Frontend {
+  if (!(FRONTENDS as readonly string[]).includes(v)) throw new UsageError(`Invalid 'frontend' option (${FRONTENDS.join(' or ')})`)
+  return v as Frontend
+}
 
 /** Fewest cores for which the default is the pooled engine (one worker); below it, inline. */
 export const POOL_MIN_CORES = 8
@@ -92,8 +105,8 @@ export function defaultWorkers(cores: number): number {
 export const MAX_WORKERS = 16
 export const MAX_NCONNECT = 16
 
-const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats', 'workers', 'nconnect'])
-const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm', 'sync', 'async'])
+const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats', 'workers', 'nconnect', 'frontend', 'writeback'])
+const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm', 'sync', 'async', 'writeback', 'nowriteback'])
 
 export function parseSource(text: string): Source {
   const bad = (): never => {
@@ -262,6 +275,8 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
     sync: false,
     stats: false,
     nconnect: DEFAULTS.nconnect,
+    frontend: DEFAULTS.frontend,
+    writeback: false,
   }
   let cacheSet = false
   for (const [name, value] of opts) {
@@ -295,6 +310,9 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
       case 'stats': out.stats = parseBool('stats', value); break
       case 'workers': out.workers = parseInt('workers', value, 0, MAX_WORKERS); break
       case 'nconnect': out.nconnect = parseInt('nconnect', value, 1, MAX_NCONNECT); break
+      case 'frontend': out.frontend = parseFrontend(str()); break
+      case 'writeback': out.writeback = parseBool('writeback', value); break
+      case 'nowriteback': out.writeback = false; break
       case 'username': out.username = str(); break
       case 'password-file': out.passwordFile = str(); break
       case 'ldap-config': out.ldapConfig = str(); break
@@ -302,6 +320,7 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
         throw new UsageError(`unknown option '${name}'`)
     }
   }
+  if (out.writeback && out.frontend !== 'kernel') throw new UsageError("option 'writeback' needs frontend=kernel (libfuse 2 has no writeback cache)")
   if (out.username !== undefined) {
     const clash = [out.uid !== undefined ? 'uid' : '', out.gid !== undefined ? 'gid' : ''].filter(Boolean)
     if (clash.length > 0) throw new UsageError(`Not allowed options: ${clash.join(', ')}`)
@@ -384,6 +403,17 @@ Caching:
   auto_cache[=BOOL], noauto_cache
                    Keep file data cached across opens while mtime and size are unchanged
                    (default on).
+  writeback[=BOOL], nowriteback
+                   The kernel's writeback cache (frontend=kernel only): write() returns once
+                   the page cache holds the data, which the kernel writes out in large
+                   requests; close() and fsync() still send and COMMIT it (close-to-open).
+                   Default off.
+
+FUSE front end:
+  frontend=kernel|libfuse2
+                   kernel: mapnfs speaks the FUSE kernel protocol itself (1 MiB requests,
+                   READDIRPLUS, one kernel inode per NFS file). libfuse2: the fuse-native
+                   bridge over libfuse 2 (128 KiB requests, path-based). Default libfuse2.
 
 Transport:
   version=3        NFS version; only 3 (or 3.0) is supported.
