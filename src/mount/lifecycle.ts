@@ -366,7 +366,7 @@ async function checkMountpoint(path: string): Promise<string> {
 async function checkPrivileges(frontend: MountOptions['frontend']): Promise<void> {
   const isRoot = process.getuid?.() === 0
   // The kernel front end mounts with mount(2) itself (no setuid fusermount to do it for us).
-  if (frontend === 'kernel' && !isRoot) throw new MountFailure('permission denied: frontend=kernel must run as root (it mounts with mount(2))')
+  if (frontend === 'kernel' && !isRoot) throw new MountFailure('permission denied: mapnfs must run as root (its FUSE front end mounts with mount(2); frontend=libfuse2 mounts as a user with user_allow_other)')
   try {
     await access('/dev/fuse', fsc.R_OK | fsc.W_OK)
   } catch {

@@ -74,7 +74,7 @@ export const DEFAULTS = {
   timeo: 50,
   retrans: 3,
   nconnect: 1,
-  frontend: 'libfuse2' as Frontend,
+  frontend: 'kernel' as Frontend,
 } as const
 
 function parseFrontend(v: string): Frontend {
@@ -413,7 +413,8 @@ FUSE front end:
   frontend=kernel|libfuse2
                    kernel: mapnfs speaks the FUSE kernel protocol itself (1 MiB requests,
                    READDIRPLUS, one kernel inode per NFS file). libfuse2: the fuse-native
-                   bridge over libfuse 2 (128 KiB requests, path-based). Default libfuse2.
+                   bridge over libfuse 2 (128 KiB requests, path-based), kept while it is
+                   measured; it can mount as a non-root user (user_allow_other). Default kernel.
 
 Transport:
   version=3        NFS version; only 3 (or 3.0) is supported.

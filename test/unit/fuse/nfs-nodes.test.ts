@@ -212,4 +212,32 @@ test('CREATE of a name another client made meanwhile opens it (without O_EXCL) o
   await fs.release(again.open.fh)
 })
 
+test('a write through one handle lands after another handle\'s unanswered WRITEs, and a read through one sees them', async () => {
+  const s = server()
+  // The first handle's WRITE travels longer (another connection, a retransmit).
+  const write = s.engine.write.bind(s.engine)
+  s.engine.write = (async (c: never, fh: Buffer, offset: number, data: Buffer, stable: never) => {
+    await new Promise((r) => setTimeout(r, data[0] === 0x41 ? 30 : 1))
+    return write(c, fh, offset, data, stable)
+  }) as Engine['write']
+  const fs = make(s.engine)
+  const a = await fs.create(caller, 1, 'f', 0o644, 0o102)
+  const b = await fs.open(caller, a.entry.nodeid, 2)
+  await fs.write(caller, a.open.fh, Buffer.from('AAAA'), 0)
+  const seen = Buffer.alloc(4)
+  assert.is(await fs.read(b.fh, seen, 4, 0), 4)
+  assert.is(seen.toString(), 'AAAA')
+  await fs.write(caller, a.open.fh, Buffer.from('AAAA'), 0)
+  // The session's buffer is reused once write() has returned its promise.
+  const kernelBuffer = Buffer.from('BB')
+  const written = fs.write(caller, b.fh, kernelBuffer, 1)
+  kernelBuffer.fill('X')
+  assert.is(await written, 2)
+  await fs.flush(b.fh)
+  await fs.flush(a.open.fh)
+  assert.is(s.files.get([...s.dirs.get('root')!.values()][0]!)!.data.toString(), 'ABBA')
+  await fs.release(b.fh)
+  await fs.release(a.open.fh)
+})
+
 test.run()
