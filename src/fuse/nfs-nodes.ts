@@ -72,6 +72,8 @@ interface OpenDir {
   cookie: bigint
   eof: boolean
   seen: Set<bigint>
+  /** The attributes epoch when `pending` was fetched (NodeTable.epoch). */
+  since: number
 }
 
 interface OpenEntry {
@@ -132,10 +134,10 @@ export class NfsNodes implements NodeOperations {
     return { attr: toFuseStat(attr), attrTimeout: this.#opts.kernelCacheSeconds }
   }
 
-  /** A name the kernel got for N in PARENT: counted, bound; a name that was another node before is dropped from the kernel's cache. */
-  #handOut(parent: number, name: string, n: Node, attr: Fattr3): NodeEntry {
+  /** A name the kernel got for N in PARENT, as a reply to WHO said: counted and bound. */
+  #handOut(parent: number, name: string, n: Node, attr: Fattr3, who?: object): NodeEntry {
     this.#nodes.ref(n)
-    this.#nodes.bindName(parent, name, n)
+    this.#nodes.bindName(parent, name, n, who)
     return this.#entry(n, attr)
   }
 
@@ -144,9 +146,9 @@ export class NfsNodes implements NodeOperations {
     const settled = await this.#settle(n)
     const hit = settled ? undefined : this.#nodes.freshAttr(n, cred, this.#opts.attrMaxAgeMs)
     if (hit) return hit
-    const gen = n.generation
+    const since = this.#nodes.epoch()
     const attr = (await this.#engine.getattr(cred, n.fh)).attr!
-    this.#nodes.setAttr(n, cred, attr, gen)
+    this.#nodes.setAttr(n, cred, attr, since)
     for (const e of this.#files.values()) {
       if (e.node === n) e.file.observe(attr)
     }
@@ -199,14 +201,22 @@ export class NfsNodes implements NodeOperations {
     if (name !== '.' && name !== '..') checkName(name)
     const cred = await this.#cred(caller)
     const dir = this.#nodes.get(parent)
-    const gen = dir.generation
+    // The reuse bound: one path walk (and the few syscalls of one `ls -l` entry) asks for the
+    // same names within a millisecond or two; a reply less than attrMaxAgeMs old answers them.
+    const maxAge = this.#opts.attrMaxAgeMs
+    const known = this.#nodes.freshName(parent, name, cred, maxAge)
+    const knownAttr = known && this.#nodes.freshAttr(known, cred, maxAge)
+    if (known && knownAttr) {
+      this.#nodes.ref(known)
+      return this.#entry(known, knownAttr)
+    }
+    const since = this.#nodes.epoch()
     const r = await this.#engine.lookup(cred, dir.fh, name)
     const n = this.#nodes.intern(r.fh!)
-    const ngen = n.generation
     const attr = r.attr ?? (await this.#engine.getattr(cred, n.fh)).attr!
-    this.#nodes.setAttr(n, cred, attr, ngen)
-    if (r.dirAttr) this.#nodes.setAttr(dir, cred, r.dirAttr, gen)
-    return this.#handOut(parent, name, n, attr)
+    this.#nodes.setAttr(n, cred, attr, since)
+    if (r.dirAttr) this.#nodes.setAttr(dir, cred, r.dirAttr, since)
+    return this.#handOut(parent, name, n, attr, cred)
   }
 
   forget(nodeid: number, nlookup: number): void {
@@ -253,7 +263,7 @@ export class NfsNodes implements NodeOperations {
     const sized = attrs.size !== undefined
     if (sized) this.#changedData(n)
     this.#nodes.dropAttr(n)
-    const gen = n.generation
+    const since = this.#nodes.epoch()
     let after: Fattr3 | undefined
     try {
       after = (await this.#engine.setattr(cred, n.fh, attrs)).after
@@ -261,7 +271,8 @@ export class NfsNodes implements NodeOperations {
       if (sized) this.#changedData(n)
     }
     if (after === undefined) return this.#attrOf(cred, n)
-    this.#nodes.setAttr(n, cred, after, sized ? n.generation : gen)
+    // A size change is dropped again when answered: its own reply's attributes are the news.
+    this.#nodes.setAttr(n, cred, after, sized ? undefined : since)
     return after
   }
 
@@ -284,7 +295,7 @@ export class NfsNodes implements NodeOperations {
     const n = this.#nodes.intern(fh)
     const attr = r.attr ?? (await this.#engine.getattr(cred, fh)).attr!
     this.#nodes.setAttr(n, cred, attr)
-    return { n, entry: this.#handOut(dir.id, name, n, attr) }
+    return { n, entry: this.#handOut(dir.id, name, n, attr, cred) }
   }
 
   async mknod(caller: Caller, parent: number, name: string, mode: number, rdev: number): Promise<NodeEntry> {
@@ -558,7 +569,7 @@ export class NfsNodes implements NodeOperations {
     if (attr.type !== NF3DIR) throw new FsError(ENOTDIR, 'not a directory')
     await this.#requireAccess(cred, n, ACCESS3_READ, 'listing')
     const fh = this.#newFh()
-    this.#dirs.set(fh, { node: n, verf: Buffer.alloc(8), at: 0n, pending: [], cookie: 0n, eof: false, seen: new Set() })
+    this.#dirs.set(fh, { node: n, verf: Buffer.alloc(8), at: 0n, pending: [], cookie: 0n, eof: false, seen: new Set(), since: this.#nodes.epoch() })
     n.opens++
     return { fh, openFlags: 0 }
   }
@@ -589,10 +600,11 @@ export class NfsNodes implements NodeOperations {
 
   /** One READDIRPLUS into d.pending. */
   async #fetch(cred: CallCredential, d: OpenDir): Promise<void> {
-    const gen = d.node.generation
+    const since = this.#nodes.epoch()
     const r = await this.#engine.readdirplus(cred, d.node.fh, d.cookie, d.verf, READDIR_DIRCOUNT, READDIR_MAXCOUNT)
     d.verf = r.cookieverf ?? d.verf
-    if (r.dirAttr) this.#nodes.setAttr(d.node, cred, r.dirAttr, gen)
+    d.since = since
+    if (r.dirAttr) this.#nodes.setAttr(d.node, cred, r.dirAttr, since)
     const entries = r.entries ?? []
     for (const e of entries) {
       // A cookie that does not advance would make us loop forever on a broken server.
@@ -613,7 +625,7 @@ export class NfsNodes implements NodeOperations {
     }
     const known = this.#nodes.byHandle(e.fh)
     const n = known ?? this.#nodes.intern(e.fh)
-    this.#nodes.setAttr(n, cred, e.attr)
+    this.#nodes.setAttr(n, cred, e.attr, d.since)
     const entry = this.#entry(n, e.attr)
     if (!sink.add(e.name, e.cookie, direntType(e.attr), entry)) {
       // Not taken: a node made just for it is dropped again.
@@ -621,7 +633,7 @@ export class NfsNodes implements NodeOperations {
       return false
     }
     this.#nodes.ref(n)
-    if (this.#nodes.bindName(d.node.id, e.name, n) !== undefined) this.#notify?.invalEntry(d.node.id, e.name)
+    if (this.#nodes.bindName(d.node.id, e.name, n, cred) !== undefined) this.#notify?.invalEntry(d.node.id, e.name)
     return true
   }
 

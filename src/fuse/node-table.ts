@@ -32,14 +32,22 @@ export interface Node {
   cacheStamp?: string
 }
 
-/** Names remembered per directory, at most: the map only serves to notice replaced names. */
+/** What a reply said a name is, for whom (the server checked that caller's search permission), and when. */
+interface NameBinding {
+  id: number
+  who: object | undefined
+  at: number
+}
+
+/** Names remembered, at most: the map answers repeated lookups for a short while and notices replaced names. */
 const MAX_NAMES = 65536
 
 export class NodeTable {
   readonly #byId = new Map<number, Node>()
   readonly #byKey = new Map<string, number>()
-  readonly #names = new Map<string, number>()
+  readonly #names = new Map<string, NameBinding>()
   #nextId = ROOT_NODE + 1
+  #epoch = 0
 
   constructor(rootFh: Buffer) {
     const root = this.#make(ROOT_NODE, rootFh)
@@ -93,9 +101,18 @@ export class NodeTable {
     return performance.now() - n.attrAt <= maxAgeMs ? n.attr : undefined
   }
 
-  /** Stores what a reply said of N, unless N's attributes were dropped since GENERATION. */
-  setAttr(n: Node, who: object, attr: Fattr3, generation = n.generation): void {
-    if (generation !== n.generation) return
+  /**
+   * Changes whenever any node's attributes are dropped. A reply asked for before then may predate
+   * the change (a LOOKUP answered after a WRITE it crossed): callers take epoch() before asking
+   * and pass it to setAttr. Coarse on purpose: a reply names its node only once it arrives.
+   */
+  epoch(): number {
+    return this.#epoch
+  }
+
+  /** Stores what a reply said of N, unless attributes were dropped since SINCE (an epoch(); none: store). */
+  setAttr(n: Node, who: object, attr: Fattr3, since?: number): void {
+    if (since !== undefined && since !== this.#epoch) return
     n.attr = attr
     n.attrWho = who
     n.attrAt = performance.now()
@@ -104,22 +121,30 @@ export class NodeTable {
   /** N changed (a write, a size or mode change, a link count): its cached attributes go. */
   dropAttr(n: Node): void {
     n.generation++
+    this.#epoch++
     n.attr = undefined
   }
 
-  /** Records that NAME in PARENT is N; returns the node it was before, when that was another. */
-  bindName(parent: number, name: string, n: Node): number | undefined {
+  /** Records that a reply to WHO said NAME in PARENT is N; returns the node it was before, when that was another. */
+  bindName(parent: number, name: string, n: Node, who?: object): number | undefined {
     const k = `${parent}/${name}`
     const before = this.#names.get(k)
     if (this.#names.size >= MAX_NAMES && before === undefined) this.#names.clear()
-    this.#names.set(k, n.id)
-    return before !== undefined && before !== n.id ? before : undefined
+    this.#names.set(k, { id: n.id, who, at: performance.now() })
+    return before !== undefined && before.id !== n.id ? before.id : undefined
   }
 
   /** The node NAME in PARENT was last bound to, if it is still known. */
   named(parent: number, name: string): Node | undefined {
-    const id = this.#names.get(`${parent}/${name}`)
-    return id === undefined ? undefined : this.#byId.get(id)
+    const b = this.#names.get(`${parent}/${name}`)
+    return b === undefined ? undefined : this.#byId.get(b.id)
+  }
+
+  /** The node a reply to WHO bound NAME in PARENT to less than MAXAGE ms ago (the reuse bound). */
+  freshName(parent: number, name: string, who: object, maxAgeMs: number): Node | undefined {
+    const b = this.#names.get(`${parent}/${name}`)
+    if (b === undefined || b.who !== who || performance.now() - b.at > maxAgeMs) return undefined
+    return this.#byId.get(b.id)
   }
 
   unbindName(parent: number, name: string): void {

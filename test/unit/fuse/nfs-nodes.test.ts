@@ -57,6 +57,13 @@ function server(): { engine: Engine; calls: string[]; files: Map<string, { type:
       if (--f.nlink === 0) files.delete(fh)
       return { status: 0 }
     },
+    rmdir: async (_c: unknown, dir: Buffer, name: string) => {
+      const fh = lookupIn(dir, name)
+      dirs.get(dir.toString())!.delete(name)
+      files.delete(fh)
+      dirs.delete(fh)
+      return { status: 0 }
+    },
     rename: async (_c: unknown, from: Buffer, name: string, to: Buffer, newName: string) => {
       calls.push(`rename ${name} ${newName}`)
       const fh = lookupIn(from, name)
@@ -238,6 +245,21 @@ test('a write through one handle lands after another handle\'s unanswered WRITEs
   assert.is(s.files.get([...s.dirs.get('root')!.values()][0]!)!.data.toString(), 'ABBA')
   await fs.release(b.fh)
   await fs.release(a.open.fh)
+})
+
+test('a name looked up moments ago answers the next LOOKUPs (the reuse bound); removing it ends that at once', async () => {
+  const s = server()
+  const fs = make(s.engine, 60_000)
+  await fs.mkdir(caller, 1, 'd', 0o755)
+  const lookups = (): number => s.calls.filter((c) => c === 'lookup d').length
+  const a = await fs.lookup(caller, 1, 'd')
+  const b = await fs.lookup(caller, 1, 'd')
+  assert.is(b.nodeid, a.nodeid)
+  assert.is(lookups(), 0, 'MKDIR\'s reply answered both')
+  await fs.rmdir(caller, 1, 'd')
+  const err = await fs.lookup(caller, 1, 'd').catch((x: unknown) => x)
+  assert.is((err as { errno: number }).errno, 2)
+  assert.is(lookups(), 1)
 })
 
 test.run()
