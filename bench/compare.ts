@@ -2,21 +2,29 @@
 // 127.0.0.1, the same loads on
 //   export dir      the exported directory itself (local ext4)
 //   FUSE ceiling    an in-memory filesystem behind the same FUSE adapter and options as mapnfs
+//                   (fuse-native over libfuse 2)
+//   FUSE ceiling, kernel protocol
+//                   an in-memory filesystem behind KernelMount (src/fuse/kernel), the same way
 //   engine inline   mapnfs's engine driven without FUSE, at the concurrency the loads ask for
 //   engine pooled   the same with PooledEngine, when src/engine exports one
 //   nfs-cp          libnfs's copy tool (sequential loads)
-//   mapnfs inline   the CLI mount (-o workers=0 when the CLI has the option)
-//   mapnfs pooled   the CLI mount with -o workers=POOL_WORKERS, when the CLI has the option
+//   mapnfs libfuse2 inline / pooled
+//                   the CLI mount with -o frontend=libfuse2 and workers=0 / workers=POOL_WORKERS
+//                   (each option only when the CLI has it)
+//   mapnfs kernel inline / pooled
+//                   the CLI mount with -o frontend=kernel and workers=0 / workers=POOL_WORKERS
 // then the sequential loads again through a proxy adding 5 ms each way. Prints the medians, the
-// ratios against issue 7's targets (ok / MISS), the daemons' peak RSS, CPU per GiB and per 1000
-// metadata ops, RPCs per stat and create, and where the CPU went during each load.
+// ratios against issue 7's targets (ok / MISS; each mapnfs column against the ceiling of its own
+// front end), the kernel front end over libfuse2 per load (ok: >= 1; fuse-native goes only once
+// every load is ok), the daemons' peak RSS, CPU per GiB and per 1000 metadata ops, RPCs per stat
+// and create, and where the CPU went during each load.
 //
 // Repetitions alternate the order of the columns (the machine is small and noisy: what ran just
 // before must not always be the same). Progress goes to stderr, the report to stdout.
 // Everything started here (server, mounts, children, fio) is stopped by pid, also on an error or
 // Ctrl-C (the fixtures' exit-time safety net); nothing stays mounted.
 //
-// Run as root: npm run bench:compare [-- --quick] [-- --json FILE]   (full: about 6 minutes; --quick about 2)
+// Run as root: npm run bench:compare [-- --quick] [-- --json FILE]   (full: about 9 minutes; --quick about 3)
 // --json FILE also writes every sample (values, bytes, ops, RPCs per procedure, CPU per process).
 // Needs: npm run build, fio, nfs-ganesha, rpcbind, fuse, libnfs-utils (scripts/setup.sh).
 import { performance } from 'node:perf_hooks'
@@ -24,14 +32,15 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { makeExportDir, nfsSource, nfsUrl, portOptions, startGanesha, type Ganesha } from '../test/fixtures/ganesha.js'
 import { cliPath, mountCli, requireCli } from '../test/fixtures/mount.js'
 import { makeMountpoint } from '../test/fixtures/paths.js'
-import { startCeiling } from './ceiling/start.js'
+import { startCeiling, type Ceiling } from './ceiling/start.js'
+import { startKernelCeiling } from './ceiling/start-kernel.js'
 import { engineColumn, fsColumn, mapnfsColumn, nfsCpColumn, peakRss, unavailable, type Column, type Env } from './compare/columns.js'
 import {
-  APP_ID, COLUMNS, DELAY_COLUMNS, DELAY_LOADS, DELAY_MS, FULL, LOAD_ORDER, LOADS, MAIN_COLUMNS, POOL_WORKERS, QUICK, SERVER_ID,
+  APP_ID, COLUMNS, DELAY_COLUMNS, DELAY_LOADS, DELAY_MS, FULL, isMapnfs, LOAD_ORDER, LOADS, MAIN_COLUMNS, POOL_WORKERS, QUICK, SERVER_ID,
   type ColumnKey, type LoadKey, type Params, type Phase,
 } from './compare/config.js'
 import { prepareCeiling, prepareExport, prepareNfsCpFiles, type NfsCpFiles } from './compare/prepare.js'
-import { printCpu, printDaemons, printDelay, printMain, printRatios, Results, type ReportInput } from './compare/report.js'
+import { printCpu, printDaemons, printDelay, printFrontends, printMain, printRatios, Results, type ReportInput } from './compare/report.js'
 import { pooledEngineExported, startEngine } from './engine/start.js'
 import { staleBuild } from './lib/dist.js'
 import { requireFio } from './lib/fio.js'
@@ -59,10 +68,14 @@ function requireTools(): void {
   if (!existsSync(new URL('../build/xdr.wasm', import.meta.url))) throw new Error('build/xdr.wasm is missing: npm run build')
 }
 
-/** What the CLI offers today: issue 7 adds `workers=N`; without it there is no pooled mount to measure. */
-async function cliHasWorkers(): Promise<boolean> {
+/**
+ * What the CLI offers: issue 7 adds `workers=N` (without it there is no pooled mount to measure);
+ * `frontend=kernel|libfuse2` picks the FUSE front end (without it there is no kernel mount).
+ */
+async function cliOptions(): Promise<{ workers: boolean; frontend: boolean }> {
   const r = await runTool(process.execPath, [cliPath, '--help'], { timeoutMs: 30_000 })
-  return /workers=/.test(r.stdout + r.stderr)
+  const help = r.stdout + r.stderr
+  return { workers: /workers=/.test(help), frontend: /frontend=kernel/.test(help) }
 }
 
 /**
@@ -84,6 +97,7 @@ interface Setup {
   g: Ganesha
   cpFiles: NfsCpFiles
   hasWorkers: boolean
+  hasFrontend: boolean
   pooledEngine: boolean
   /** Median GETATTR round trip of the inline engine, ms, per NFS port it was measured through. */
   rttMs: Map<number, number>
@@ -110,12 +124,19 @@ async function nfsColumns(s: Setup, nfsPort: number, suffix: string): Promise<Ma
     : unavailable('enginePooled', 'src/engine exports no PooledEngine'))
   const server = { nfsPort, mountPort: g.mountPort }
   cols.set('nfscp', nfsCpColumn(env, { ...s.cpFiles, url: (name) => nfsUrl(server, `${env.exportDir}/${name}`, { uid: SERVER_ID, gid: SERVER_ID }) }))
-  const mount = (key: ColumnKey, workers: string): Promise<Column> => tryColumn(key, s.problems, async () => {
-    const opts = `uid=${SERVER_ID},gid=${SERVER_ID},${portOptions(server)},stats${workers}`
+  const mount = (key: ColumnKey, extra: string[]): Promise<Column> => tryColumn(key, s.problems, async () => {
+    const opts = [`uid=${SERVER_ID},gid=${SERVER_ID},${portOptions(server)},stats`, ...extra].join(',')
     return mapnfsColumn(env, key, await mountCli(nfsSource(env.exportDir), makeMountpoint(), ['-o', opts]))
   })
-  cols.set('inline', await mount('inline', s.hasWorkers ? ',workers=0' : ''))
-  cols.set('pooled', s.hasWorkers ? await mount('pooled', `,workers=${POOL_WORKERS}`) : unavailable('pooled', 'no workers option'))
+  // libfuse2 explicitly, so that these columns keep meaning fuse-native whatever the default becomes.
+  const libfuse2 = s.hasFrontend ? ['frontend=libfuse2'] : []
+  const inline = s.hasWorkers ? ['workers=0'] : []
+  const pooled = [`workers=${POOL_WORKERS}`]
+  cols.set('inline', await mount('inline', [...libfuse2, ...inline]))
+  cols.set('pooled', s.hasWorkers ? await mount('pooled', [...libfuse2, ...pooled]) : unavailable('pooled', 'no workers option'))
+  cols.set('kinline', s.hasFrontend ? await mount('kinline', ['frontend=kernel', ...inline]) : unavailable('kinline', 'no frontend option'))
+  cols.set('kpooled', !s.hasFrontend ? unavailable('kpooled', 'no frontend option')
+    : s.hasWorkers ? await mount('kpooled', ['frontend=kernel', ...pooled]) : unavailable('kpooled', 'no workers option'))
   progress(`columns${suffix} ready`)
   return cols
 }
@@ -157,7 +178,7 @@ async function main(): Promise<void> {
   requireTools()
   const stale = staleBuild()
   if (stale.length > 0) progress(`warning: dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ' ...' : ''}: run npm run build`)
-  const hasWorkers = await cliHasWorkers()
+  const { workers: hasWorkers, frontend: hasFrontend } = await cliOptions()
   const pooledEngine = await pooledEngineExported()
   const busyBefore = await machineBusyOver(IDLE_CHECK_MS)
   if (busyBefore > BUSY_WARNING) progress(`warning: the machine is ${pct(busyBefore)} busy before anything started: other tenants; numbers will be low`)
@@ -179,15 +200,23 @@ async function main(): Promise<void> {
     cpFiles = prepareNfsCpFiles(p)
     // The orchestrator too, so that "rest" in the CPU table is kernel threads and other tenants only.
     const env: Env = { p, exportDir, watch: { ganesha: g.pid, bench: process.pid } }
-    const s: Setup = { env, g, cpFiles, hasWorkers, pooledEngine, rttMs, problems }
+    const s: Setup = { env, g, cpFiles, hasWorkers, hasFrontend, pooledEngine, rttMs, problems }
     progress(`ganesha (pid ${g.pid}) serves ${exportDir}; files prepared`)
 
     columns.set('export', fsColumn(env, 'export', { root: exportDir, backing: exportDir, invalidate: false, keepCreated: false }, undefined, async () => undefined))
-    columns.set('ceiling', await tryColumn('ceiling', problems, async () => {
-      const c = await startCeiling(makeMountpoint())
-      await prepareCeiling(c.mountpoint, exportDir, p)
-      return fsColumn(env, 'ceiling', { root: c.mountpoint, backing: c.mountpoint, invalidate: true, keepCreated: true }, c.pid, () => c.stop())
-    }))
+    // Both FUSE ceilings the same way: in-memory, caching off, their files copied in through the mount.
+    const ceiling = (key: ColumnKey, start: (mountpoint: string) => Promise<Ceiling>): Promise<Column> => tryColumn(key, problems, async () => {
+      const c = await start(makeMountpoint())
+      try {
+        await prepareCeiling(c.mountpoint, exportDir, p)
+      } catch (err) {
+        await c.stop().catch(() => undefined)
+        throw err
+      }
+      return fsColumn(env, key, { root: c.mountpoint, backing: c.mountpoint, invalidate: true, keepCreated: true }, c.pid, () => c.stop())
+    })
+    columns.set('ceiling', await ceiling('ceiling', (mp) => startCeiling(mp)))
+    columns.set('kceiling', await ceiling('kceiling', (mp) => startKernelCeiling(mp)))
     for (const [k, c] of await nfsColumns(s, g.nfsPort, '')) columns.set(k, c)
     await runPhase(r, 'main', columns, MAIN_COLUMNS, LOAD_ORDER, p.reps)
     await stopAll(columns, peakRssMiB, '', problems)
@@ -196,7 +225,7 @@ async function main(): Promise<void> {
     env.watch.proxy = proxy.pid
     delayColumns = await nfsColumns(s, proxy.port, ` through the +${DELAY_MS} ms proxy (pid ${proxy.pid})`)
     await runPhase(r, 'delay', delayColumns, DELAY_COLUMNS, DELAY_LOADS, p.delayReps)
-    for (const key of ['inline', 'pooled'] as const) {
+    for (const key of DELAY_COLUMNS.filter(isMapnfs)) {
       const written = Math.max(0, ...r.samples('delay', 'seqWrite', key).map((x) => x.bytes))
       delayWritten.set(key, written / 2 ** 20)
     }
@@ -216,12 +245,14 @@ async function main(): Promise<void> {
   const sizes = `seq files ${p.seqSize / 2 ** 20} MiB, random reads ${p.randSeconds} s, stat ${p.statSeconds} s over ${p.lsEntries} files, ${p.creates} creates, ` +
     `${p.reps} repetitions (delayed loads: ${p.delayReps}, each capped at ${p.delaySeconds} s)`
   process.stdout.write(`\nmapnfs bench:compare${quick ? ' --quick' : ''}, ${new Date().toISOString()}\n${describeMachine().join('\n')}\n${sizes}\n` +
-    `loads run as uid ${APP_ID}; mounts: -o uid=${SERVER_ID},gid=${SERVER_ID}; nfs-ganesha on 127.0.0.1 (VFS, ext4)\n` +
+    `loads run as uid ${APP_ID}; mounts: -o uid=${SERVER_ID},gid=${SERVER_ID}, libfuse2 columns frontend=libfuse2, kernel columns frontend=kernel ` +
+    `(inline: workers=0, pooled: workers=${POOL_WORKERS}); nfs-ganesha on 127.0.0.1 (VFS, ext4)\n` +
     `machine busy with nothing of ours running: ${pct(busyBefore)} before, ${pct(busyAfter)} after (other tenants; above ~${pct(BUSY_WARNING)} the numbers are low)\n` +
     `GETATTR round trip (engine, median of ${PINGS}): ${fmtMs(direct)} direct, ${fmtMs(delayed)} through the +${DELAY_MS} ms proxy\n\n`)
   printMain(input, 'medians (MiB/s, IOPS or ops/s; ls: entries/s and seconds per listing)')
   process.stdout.write('\n')
   printRatios(input)
+  printFrontends(input)
   printDelay(input)
   process.stdout.write('\n')
   printDaemons(input)

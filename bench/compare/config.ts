@@ -1,24 +1,46 @@
 // What bench/compare.ts measures: the columns (where a load runs), the rows (the loads), their
 // sizes for a full and a --quick run, and the issue 7 targets each mapnfs cell is marked against.
+//
+// Two FUSE front ends run side by side: libfuse2 (fuse-native over libfuse 2: 'ceiling',
+// 'inline', 'pooled') and kernel (mapnfs speaking the kernel protocol itself, src/fuse/kernel:
+// 'kceiling', 'kinline', 'kpooled'). Each mapnfs column is measured against the ceiling of its own
+// front end (CEILING_OF), and each kernel column against its libfuse2 twin (KERNEL_VS_LIBFUSE2).
 
-export type ColumnKey = 'export' | 'ceiling' | 'engine' | 'enginePooled' | 'nfscp' | 'inline' | 'pooled'
+export type ColumnKey = 'export' | 'ceiling' | 'kceiling' | 'engine' | 'enginePooled' | 'nfscp' | 'inline' | 'pooled' | 'kinline' | 'kpooled'
+export type Frontend = 'libfuse2' | 'kernel'
 export type LoadKey = 'seqWrite' | 'seqRead' | 'rand16' | 'randAio' | 'stat' | 'create' | 'ls'
 export type Phase = 'main' | 'delay'
 
 export const COLUMNS: Record<ColumnKey, string> = {
   export: 'export dir',
   ceiling: 'FUSE ceiling',
+  kceiling: 'FUSE ceiling, kernel protocol',
   engine: 'engine inline',
   enginePooled: 'engine pooled',
   nfscp: 'nfs-cp',
-  inline: 'mapnfs inline',
-  pooled: 'mapnfs pooled',
+  inline: 'mapnfs libfuse2 inline',
+  pooled: 'mapnfs libfuse2 pooled',
+  kinline: 'mapnfs kernel inline',
+  kpooled: 'mapnfs kernel pooled',
 }
 
 /** Columns in their first-repetition order; odd repetitions run them in reverse. */
-export const MAIN_COLUMNS: ColumnKey[] = ['export', 'ceiling', 'engine', 'enginePooled', 'nfscp', 'inline', 'pooled']
+export const MAIN_COLUMNS: ColumnKey[] = ['export', 'ceiling', 'kceiling', 'engine', 'enginePooled', 'nfscp', 'inline', 'pooled', 'kinline', 'kpooled']
 /** Through the delay proxy: only what talks NFS. */
-export const DELAY_COLUMNS: ColumnKey[] = ['engine', 'enginePooled', 'nfscp', 'inline', 'pooled']
+export const DELAY_COLUMNS: ColumnKey[] = ['engine', 'enginePooled', 'nfscp', 'inline', 'pooled', 'kinline', 'kpooled']
+
+/** The CLI mounts (the columns the targets are about), per front end: [inline, pooled]. */
+export const MAPNFS_COLUMNS: Record<Frontend, [ColumnKey, ColumnKey]> = { libfuse2: ['inline', 'pooled'], kernel: ['kinline', 'kpooled'] }
+/** The FUSE ceiling of each front end. */
+export const CEILINGS: Record<Frontend, ColumnKey> = { libfuse2: 'ceiling', kernel: 'kceiling' }
+export const isMapnfs = (col: ColumnKey): boolean => col === 'inline' || col === 'pooled' || col === 'kinline' || col === 'kpooled'
+/** The ceiling a mapnfs column is measured against: the one of its own front end. */
+export const CEILING_OF = (col: ColumnKey): ColumnKey => (col === 'kinline' || col === 'kpooled' ? 'kceiling' : 'ceiling')
+/**
+ * Each kernel-front-end column and its libfuse2 twin. The project's rule: fuse-native goes only
+ * once the kernel front end beats it (ratio >= 1) on every load.
+ */
+export const KERNEL_VS_LIBFUSE2: [ColumnKey, ColumnKey][] = [['kinline', 'inline'], ['kpooled', 'pooled'], ['kceiling', 'ceiling']]
 
 export interface LoadSpec {
   label: string
@@ -27,7 +49,7 @@ export interface LoadSpec {
   on: ColumnKey[]
 }
 
-const ALL: ColumnKey[] = ['export', 'ceiling', 'engine', 'enginePooled', 'inline', 'pooled']
+const ALL: ColumnKey[] = ['export', 'ceiling', 'kceiling', 'engine', 'enginePooled', 'inline', 'pooled', 'kinline', 'kpooled']
 
 export const LOADS: Record<LoadKey, LoadSpec> = {
   seqWrite: { label: 'seq write 1 MiB, buffered, fsync at end', unit: 'MiB/s', on: [...ALL, 'nfscp'] },
@@ -45,7 +67,7 @@ export const DELAY_LOADS: LoadKey[] = ['seqWrite', 'seqRead']
 export const APP_ID = 2000
 export const SERVER_ID = 1234
 /**
- * Worker threads of the pooled engine and of `-o workers=N`: one per core of this 2-core machine
+ * Worker threads of the pooled engine and of `-o workers=N` (both front ends): one per core of this 2-core machine
  * (the main thread keeps the FUSE callbacks; more workers than cores would only take turns).
  */
 export const POOL_WORKERS = 2
@@ -115,7 +137,7 @@ export const QUICK: Params = {
 
 /** Issue 7's targets, as marked in the tables (README quotes them). */
 export const TARGETS = {
-  /** mapnfs / FUSE ceiling, per load. */
+  /** mapnfs / the FUSE ceiling of its front end, per load. */
   ceiling: { seqWrite: 0.85, seqRead: 0.6, rand16: 0.5, stat: 0.8, create: 0.6 } as Partial<Record<LoadKey, number>>,
   /** Sequential read also above nfs-cp. */
   aboveNfsCp: ['seqRead'] as LoadKey[],

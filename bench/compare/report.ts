@@ -1,10 +1,14 @@
 // The tables bench/compare.ts prints, from the samples of one run: medians per cell, ratios with
-// issue 7's targets marked (ok / MISS), the delayed loads as a share of no delay, the daemons'
-// memory, CPU and RPCs per operation, and where the CPU went during each load.
+// issue 7's targets marked (ok / MISS; each front end's mapnfs columns against its own ceiling),
+// the kernel front end over libfuse2 (ok: >= 1), the delayed loads as a share of no delay, the
+// daemons' memory, CPU and RPCs per operation, and where the CPU went during each load.
 import * as C from '../../src/xdr/constants.js'
 import { fmtRate, printTable } from '../lib/side-by-side.js'
 import type { Column, Sample } from './columns.js'
-import { COLUMNS, DELAY_COLUMNS, DELAY_MS, LOAD_ORDER, LOADS, MAIN_COLUMNS, TARGETS, type ColumnKey, type LoadKey, type Phase } from './config.js'
+import {
+  CEILINGS, COLUMNS, DELAY_COLUMNS, DELAY_LOADS, DELAY_MS, isMapnfs, KERNEL_VS_LIBFUSE2, LOAD_ORDER, LOADS, MAIN_COLUMNS, MAPNFS_COLUMNS, TARGETS,
+  type ColumnKey, type Frontend, type LoadKey, type Phase,
+} from './config.js'
 
 const GiB = 1024 ** 3
 
@@ -113,31 +117,78 @@ function targetText(load: LoadKey): string {
   return parts.join(', ') || '-'
 }
 
+const FRONTENDS: Frontend[] = ['libfuse2', 'kernel']
+
+/**
+ * Issue 7's ratios, one row per load and front end: each front end's mapnfs columns against the
+ * FUSE ceiling of that front end (libfuse2 against fuse-native's, kernel against KernelMount's),
+ * pooled against inline, and against nfs-cp for the sequential loads.
+ */
 export function printRatios(x: ReportInput): void {
   const v = (load: LoadKey, col: ColumnKey): number | undefined => x.r.value('main', load, col)
-  const wins: string[] = []
-  const rows = LOAD_ORDER.map((load) => {
-    const vsCeiling = (col: ColumnKey): string => {
-      const q = ratio(v(load, col), v(load, 'ceiling'))
-      const t = TARGETS.ceiling[load]
-      return q === undefined ? '-' : t === undefined ? fmtX(q) : `${fmtX(q)} ${mark(q >= t)}`
+  const wins: Record<Frontend, string[]> = { libfuse2: [], kernel: [] }
+  const rows: string[][] = []
+  for (const load of LOAD_ORDER) {
+    for (const fe of FRONTENDS) {
+      const [inline, pooled] = MAPNFS_COLUMNS[fe]
+      const ceiling = CEILINGS[fe]
+      const vsCeiling = (col: ColumnKey): string => {
+        const q = ratio(v(load, col), v(load, ceiling))
+        const t = TARGETS.ceiling[load]
+        return q === undefined ? '-' : t === undefined ? fmtX(q) : `${fmtX(q)} ${mark(q >= t)}`
+      }
+      const vsNfsCp = (col: ColumnKey): string => {
+        const q = LOADS[load].on.includes('nfscp') ? ratio(v(load, col), v(load, 'nfscp')) : undefined
+        return q === undefined ? '-' : TARGETS.aboveNfsCp.includes(load) ? `${fmtX(q)} ${mark(q > 1)}` : fmtX(q)
+      }
+      const pool = ratio(v(load, pooled), v(load, inline))
+      if (pool !== undefined && pool > 1) wins[fe].push(`${LOADS[load].label} +${Math.round(100 * (pool - 1))}%`)
+      rows.push([
+        fe === FRONTENDS[0] ? LOADS[load].label : '', fe, fe === FRONTENDS[0] ? targetText(load) : '', vsCeiling(inline), vsCeiling(pooled),
+        pool === undefined ? '-' : `${fmtX(pool)} ${mark(pool >= TARGETS.poolFloor)}`,
+        vsNfsCp(inline), vsNfsCp(pooled),
+      ])
     }
-    const vsNfsCp = (col: ColumnKey): string => {
-      const q = LOADS[load].on.includes('nfscp') ? ratio(v(load, col), v(load, 'nfscp')) : undefined
-      return q === undefined ? '-' : TARGETS.aboveNfsCp.includes(load) ? `${fmtX(q)} ${mark(q > 1)}` : fmtX(q)
+  }
+  printTable(`ratios (medians; ceiling: the FUSE ceiling of the same front end; ok/MISS: issue 7 target; pooled / inline target: >= ${TARGETS.poolFloor} on every load and > 1 on one)`,
+    ['load', 'front end', 'target', 'inline / ceiling', 'pooled / ceiling', 'pooled / inline', 'inline / nfs-cp', 'pooled / nfs-cp'], rows)
+  for (const fe of FRONTENDS) {
+    const pooled = x.columns.get(MAPNFS_COLUMNS[fe][1])
+    if (pooled !== undefined && pooled.unavailable === undefined) {
+      process.stdout.write(`pool wins (${fe}): ${wins[fe].length > 0 ? wins[fe].join('; ') : 'on no load (MISS)'}\n`)
     }
-    const pool = ratio(v(load, 'pooled'), v(load, 'inline'))
-    if (pool !== undefined && pool > 1) wins.push(`${LOADS[load].label} +${Math.round(100 * (pool - 1))}%`)
-    return [
-      LOADS[load].label, targetText(load), vsCeiling('inline'), vsCeiling('pooled'),
-      pool === undefined ? '-' : `${fmtX(pool)} ${mark(pool >= TARGETS.poolFloor)}`,
-      vsNfsCp('inline'), vsNfsCp('pooled'),
-    ]
-  })
-  printTable(`ratios (medians; ok/MISS: issue 7 target; pooled / inline target: >= ${TARGETS.poolFloor} on every load and > 1 on one)`,
-    ['load', 'target', 'inline / ceiling', 'pooled / ceiling', 'pooled / inline', 'inline / nfs-cp', 'pooled / nfs-cp'], rows)
-  const pooled = x.columns.get('pooled')
-  if (pooled?.unavailable === undefined) process.stdout.write(`pool wins: ${wins.length > 0 ? wins.join('; ') : 'on no load (MISS)'}\n\n`)
+  }
+  process.stdout.write('\n')
+}
+
+/**
+ * The kernel front end over libfuse2, per load: each kernel column over its libfuse2 twin, the
+ * delayed loads included. ok: >= 1. The project's rule: fuse-native is removed only once the
+ * kernel front end beats it on every load.
+ */
+export function printFrontends(x: ReportInput): void {
+  const misses: string[] = []
+  let compared = 0
+  const q = (phase: Phase, load: LoadKey, k: ColumnKey, l: ColumnKey): string => {
+    if (!LOADS[load].on.includes(k)) return '-'
+    const r = ratio(x.r.value(phase, load, k), x.r.value(phase, load, l))
+    if (r === undefined) return '-'
+    compared++
+    if (r < 1) misses.push(`${LOADS[load].label}${phase === 'delay' ? ` +${DELAY_MS} ms` : ''} (${COLUMNS[k]} ${fmtX(r)})`)
+    return `${fmtX(r)} ${mark(r >= 1)}`
+  }
+  const rows: string[][] = []
+  for (const [phase, loads] of [['main', LOAD_ORDER], ['delay', DELAY_LOADS]] as const) {
+    for (const load of loads) {
+      const pairs = KERNEL_VS_LIBFUSE2.map(([k, l]) => (phase === 'delay' && !DELAY_COLUMNS.includes(k) ? '-' : q(phase, load, k, l)))
+      rows.push([`${LOADS[load].label}${phase === 'delay' ? ` +${DELAY_MS} ms` : ''}`, LOADS[load].unit, ...pairs])
+    }
+  }
+  printTable('kernel front end / libfuse2 (medians; ok: >= 1, MISS: < 1; fuse-native goes only once every load is ok)',
+    ['load', 'unit', ...KERNEL_VS_LIBFUSE2.map(([k, l]) => `${COLUMNS[k].replace(/^mapnfs /, '')} / ${COLUMNS[l].replace(/^mapnfs /, '')}`)], rows)
+  process.stdout.write(compared === 0 ? 'kernel front end vs libfuse2: nothing to compare\n\n'
+    : misses.length === 0 ? `kernel front end vs libfuse2: ok on all ${compared} comparisons\n\n`
+    : `kernel front end vs libfuse2: MISS on ${misses.length} of ${compared}: ${misses.join('; ')}\n\n`)
 }
 
 export function printDelay(x: ReportInput): void {
@@ -146,8 +197,7 @@ export function printDelay(x: ReportInput): void {
       const base = x.r.value('main', load, col)
       const slow = x.r.value('delay', load, col)
       const q = ratio(slow, base)
-      const isMapnfs = col === 'inline' || col === 'pooled'
-      return [cell(x, 'main', load, col), cell(x, 'delay', load, col), q === undefined ? '-' : isMapnfs ? `${pct(q)} ${mark(q >= TARGETS.delayShare)}` : pct(q)]
+      return [cell(x, 'main', load, col), cell(x, 'delay', load, col), q === undefined ? '-' : isMapnfs(col) ? `${pct(q)} ${mark(q >= TARGETS.delayShare)}` : pct(q)]
     }
     return [COLUMNS[col], ...share('seqWrite'), ...share('seqRead')]
   })
@@ -182,7 +232,7 @@ export function printDaemons(x: ReportInput): void {
   const f = (n: number | undefined, d = 2): string => (n === undefined ? '-' : n.toFixed(d))
   const rows: string[][] = []
   for (const [phase, cols] of [['main', x.columns], ['delay', x.delayColumns]] as const) {
-    for (const col of ['ceiling', 'engine', 'enginePooled', 'inline', 'pooled'] as ColumnKey[]) {
+    for (const col of ['ceiling', 'kceiling', 'engine', 'enginePooled', 'inline', 'pooled', 'kinline', 'kpooled'] as ColumnKey[]) {
       const c = cols.get(col)
       if (c === undefined || c.unavailable !== undefined) continue
       const w = perUnit(x.r, phase, 'seqWrite', col)
@@ -191,15 +241,14 @@ export function printDaemons(x: ReportInput): void {
       const cr = perUnit(x.r, phase, 'create', col)
       const ls = perUnit(x.r, phase, 'ls', col)
       const rss = x.peakRss.get(phase === 'main' ? col : `delay:${col}`)
-      const isMapnfs = col === 'inline' || col === 'pooled'
-      const rssCell = rss === undefined ? '-' : phase === 'delay' && isMapnfs
+      const rssCell = rss === undefined ? '-' : phase === 'delay' && isMapnfs(col)
         ? `${rss.toFixed(0)} ${mark(rss < TARGETS.peakRssMiB)} (${(x.delayWritten.get(col) ?? 0).toFixed(0)} MiB written)`
         : rss.toFixed(0)
       const rpcCell = (u: { rpcs?: number; mix?: string }, target?: number): string =>
         u.rpcs === undefined ? '-' : `${perOp(u.rpcs)}${target !== undefined ? ` ${mark(u.rpcs <= target)}` : ''}${u.mix ? ` (${u.mix})` : ''}`
       rows.push([
         `${COLUMNS[col]}${phase === 'delay' ? ` +${DELAY_MS} ms` : ''}`, rssCell, f(w.cpuPerGiB), f(rd.cpuPerGiB), f(st.cpuPer1000), f(cr.cpuPer1000),
-        isMapnfs ? rpcCell(st, TARGETS.rpcsPerStat) : rpcCell(st), rpcCell(cr), rpcCell(ls),
+        isMapnfs(col) ? rpcCell(st, TARGETS.rpcsPerStat) : rpcCell(st), rpcCell(cr), rpcCell(ls),
       ])
     }
   }
@@ -214,7 +263,7 @@ export function printCpu(x: ReportInput): void {
     const p = s.cpu.process[label]
     return p === undefined || sec <= 0 ? '-' : pct(p / sec)
   }
-  for (const [phase, loads, cols] of [['main', LOAD_ORDER, ['ceiling', 'engine', 'enginePooled', 'nfscp', 'inline', 'pooled']], ['delay', ['seqWrite', 'seqRead'], DELAY_COLUMNS]] as const) {
+  for (const [phase, loads, cols] of [['main', LOAD_ORDER, MAIN_COLUMNS.filter((c) => c !== 'export')], ['delay', DELAY_LOADS, DELAY_COLUMNS]] as const) {
     for (const load of loads as readonly LoadKey[]) {
       for (const col of cols as readonly ColumnKey[]) {
         const s = x.r.median(phase, load, col)
