@@ -166,23 +166,6 @@ export class FuseDevice {
   }
 
   /**
-   * One write(2) of a large reply (READ data) on libuv's thread pool: the kernel copies the data
-   * into its pages inside write(2), which for 128 KiB-1 MiB held the event loop for most of a
-   * sequential read's time (measured: 22% of the daemon's samples in writeSync). DONE(taken)
-   * follows; BUF must be kept until then.
-   */
-  replyLater(buf: Buffer, length: number, done: (taken: boolean) => void): void {
-    if (!this.#open) {
-      done(false)
-      return
-    }
-    write(this.fd, buf, 0, length, null, (err) => {
-      if (err) this.#writeFailed(err, 'reply')
-      done(!err)
-    })
-  }
-
-  /**
    * Queues an unsolicited message (a FUSE_NOTIFY_*); written off the event loop, in order, one
    * at a time. BUF is kept until written. Dropped once the connection has ended.
    */
