@@ -20,7 +20,7 @@ import type { Engine } from '../../src/engine/index.js'
 import type { CallCredential } from '../../src/proto/nfs3/index.js'
 import { GUARDED, UNCHECKED, UNSTABLE } from '../../src/xdr/types.js'
 // READDIRPLUS dircount/maxcount as the mount asks.
-import { READDIR_DIRCOUNT, READDIR_MAXCOUNT } from '../../src/fuse/filesystem.js'
+import { READDIR_DIRCOUNT, READDIR_MAXCOUNT } from '../../src/fuse/nfs-rules.js'
 
 const RAND_BS = 4096
 

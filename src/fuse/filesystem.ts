@@ -9,13 +9,12 @@
 import type { Engine } from '../engine/index.js'
 import type { Caller, IdentityMap } from '../identity/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
-import {
-  ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, NFS3ERR_BAD_COOKIE,
-} from '../xdr/constants.js'
+import { ACCESS3_EXTEND, ACCESS3_MODIFY, ACCESS3_READ, NFS3ERR_BAD_COOKIE } from '../xdr/constants.js'
 import type { CreateRes, Fattr3, RemoveRes, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3DIR, NF3BLK, NF3CHR, NF3FIFO, NF3LNK, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, ESTALE, FsError } from './errno.js'
 import { OpenFile } from './open-file.js'
+import { accessBits, grants, NAME_MAX, onlyClearsSetId, READDIR_DIRCOUNT, READDIR_MAXCOUNT } from './nfs-rules.js'
 import { ReadAheadBudget } from './read-ahead.js'
 import { WriteBudget } from './write-behind.js'
 import type { FuseOperations, FuseStatfs, TimeArg } from './operations.js'
@@ -53,11 +52,6 @@ export interface FilesystemStats {
 const O_ACCMODE = 3
 const O_WRONLY = 1
 const O_RDWR = 2
-/** NFS servers limit a name component to 255 bytes (NAME_MAX); refuse longer ones before sending. */
-const NAME_MAX = 255
-/** READDIRPLUS sizes: directory bytes per reply, and the whole reply (entries carry attributes). */
-export const READDIR_DIRCOUNT = 16 * 1024
-export const READDIR_MAXCOUNT = 64 * 1024
 const FD_MAX = 0xffffffff
 
 export class NfsFilesystem implements FuseOperations {
@@ -316,10 +310,7 @@ export class NfsFilesystem implements FuseOperations {
       const { fh, attr } = await this.#lookup(cred, path)
       if (mode === 0) return
       const isDir = attr.type === NF3DIR
-      let want = 0
-      if (mode & 4) want |= ACCESS3_READ
-      if (mode & 2) want |= isDir ? ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_DELETE : ACCESS3_MODIFY | ACCESS3_EXTEND
-      if (mode & 1) want |= isDir ? ACCESS3_LOOKUP : ACCESS3_EXECUTE
+      const want = accessBits(mode, isDir)
       if (mode & 2 && this.#opts.readonly) throw new FsError(EROFS, 'read-only mount')
       const granted = (await this.#engine.access(cred, fh, want)).access ?? 0
       if (!grants(granted, mode, isDir)) throw new FsError(EACCES, `access ${mode} denied`)
@@ -715,20 +706,5 @@ function split(path: string): [string, string] {
 }
 
 
-const S_ISUID = 0o4000
-const S_ISGID = 0o2000
 
-/** `want` is `mode` with some of S_ISUID/S_ISGID cleared and nothing else changed. */
-function onlyClearsSetId(mode: number, want: number): boolean {
-  const setId = S_ISUID | S_ISGID
-  const before = mode & 0o7777
-  return (want & ~setId) === (before & ~setId) && (want & setId & ~before) === 0 && (want & setId) !== (before & setId)
-}
-
-function grants(granted: number, mode: number, isDir: boolean): boolean {
-  if (mode & 4 && !(granted & ACCESS3_READ)) return false
-  if (mode & 2 && !(granted & (ACCESS3_MODIFY | ACCESS3_EXTEND | (isDir ? ACCESS3_DELETE : 0)))) return false
-  if (mode & 1 && !(granted & (isDir ? ACCESS3_LOOKUP : ACCESS3_EXECUTE))) return false
-  return true
-}
 

@@ -10,7 +10,7 @@
 import type { Engine } from '../engine/index.js'
 import type { Caller, IdentityMap } from '../identity/index.js'
 import type { CallCredential } from '../proto/nfs3/index.js'
-import { ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ } from '../xdr/constants.js'
+import { ACCESS3_EXTEND, ACCESS3_MODIFY, ACCESS3_READ } from '../xdr/constants.js'
 import type { CreateRes, Entryplus3, Fattr3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3SOCK } from '../xdr/types.js'
 import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, FsError } from './errno.js'
@@ -21,6 +21,7 @@ import {
   type NodeOperations, type SetAttrs,
 } from './node-operations.js'
 import { OpenFile } from './open-file.js'
+import { accessBits, grants, NAME_MAX, onlyClearsSetId, READDIR_DIRCOUNT, READDIR_MAXCOUNT } from './nfs-rules.js'
 import type { FuseStatfs } from './operations.js'
 import { ReadAheadBudget } from './read-ahead.js'
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, splitDev, toFuseStat } from './stat.js'
@@ -49,14 +50,7 @@ const O_RDWR = 2
 const O_TRUNC = 0o1000
 const O_EXCL = 0o200
 const RENAME_NOREPLACE = 1
-/** NFS servers limit a name component to 255 bytes (NAME_MAX); refuse longer ones before sending. */
-const NAME_MAX = 255
-/** READDIRPLUS sizes: directory bytes per reply, and the whole reply (entries carry attributes). */
-const READDIR_DIRCOUNT = 16 * 1024
-const READDIR_MAXCOUNT = 64 * 1024
 const NFS3ERR_EXIST = 17
-const S_ISUID = 0o4000
-const S_ISGID = 0o2000
 /** Handles are the kernel's u64 but ours stay safe integers. */
 const FH_MAX = Number.MAX_SAFE_INTEGER
 
@@ -669,10 +663,7 @@ export class NfsNodes implements NodeOperations {
     const attr = await this.#attrOf(cred, n)
     if (mask === 0) return
     const isDir = attr.type === NF3DIR
-    let want = 0
-    if (mask & 4) want |= ACCESS3_READ
-    if (mask & 2) want |= isDir ? ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_DELETE : ACCESS3_MODIFY | ACCESS3_EXTEND
-    if (mask & 1) want |= isDir ? ACCESS3_LOOKUP : ACCESS3_EXECUTE
+    const want = accessBits(mask, isDir)
     if (mask & 2 && this.#opts.readonly) throw new FsError(EROFS, 'read-only mount')
     const granted = (await this.#engine.access(cred, n.fh, want)).access ?? 0
     if (!grants(granted, mask, isDir)) throw new FsError(EACCES, `access ${mask} denied`)
@@ -702,17 +693,4 @@ function versionStamp(a: Fattr3): string {
   return `${a.mtime.seconds}.${a.mtime.nseconds}:${a.size}`
 }
 
-/** `want` is `mode` with some of S_ISUID/S_ISGID cleared and nothing else changed. */
-function onlyClearsSetId(mode: number, want: number): boolean {
-  const setId = S_ISUID | S_ISGID
-  const before = mode & 0o7777
-  return (want & ~setId) === (before & ~setId) && (want & setId & ~before) === 0 && (want & setId) !== (before & setId)
-}
-
-function grants(granted: number, mode: number, isDir: boolean): boolean {
-  if (mode & 4 && !(granted & ACCESS3_READ)) return false
-  if (mode & 2 && !(granted & (ACCESS3_MODIFY | ACCESS3_EXTEND | (isDir ? ACCESS3_DELETE : 0)))) return false
-  if (mode & 1 && !(granted & (isDir ? ACCESS3_LOOKUP : ACCESS3_EXECUTE))) return false
-  return true
-}
 
