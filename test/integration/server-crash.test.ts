@@ -84,7 +84,10 @@ const POINTS: KillPoint[] = [
       // A COMMIT every 32 MiB of uncommitted data: about 15 by 500 MiB.
       assert.ok(callsOf(k, NFSPROC3_COMMIT) >= 10, `${callsOf(k, NFSPROC3_COMMIT)} COMMITs by 500 MiB`)
       assert.ok(callsOf(k, NFSPROC3_WRITE) * k.wsize >= 500 * MiB, `${callsOf(k, NFSPROC3_WRITE)} WRITEs of ${k.wsize} bytes`)
-      assert.ok(k.uncommittedBytes > 0, 'nothing uncommitted at the kill')
+      // Held and not committed: acknowledged UNSTABLE, or still written behind (with 1 MiB
+      // requests from the kernel front end the last WRITEs can all be in flight when a COMMIT
+      // has just covered the rest).
+      assert.ok(k.uncommittedBytes + k.dirtyBytes > 0, `nothing uncommitted at the kill (${k.uncommittedBytes} acknowledged, ${k.dirtyBytes} in flight)`)
     },
     softStage: 'write',
   },
