@@ -203,10 +203,6 @@ export class NfsFilesystem implements FuseOperations {
     return attr
   }
 
-  /**
-   * Waits until no open file of `fh` (but `except`) has a WRITE outstanding, so that what follows
-   * (GETATTR, SETATTR, READ, another handle's WRITE) sees and orders after them. Resolves true when there was something to wait for.
-   */
   /** Another handle of `f`'s file has WRITEs unanswered. */
   #othersDirty(f: OpenFile): boolean {
     for (const o of this.#files.values()) {
@@ -215,6 +211,11 @@ export class NfsFilesystem implements FuseOperations {
     return false
   }
 
+  /**
+   * Waits until no open file of `fh` (but `except`) has a WRITE outstanding, so that what follows
+   * (GETATTR, SETATTR, READ, another handle's WRITE) sees and orders after them. Resolves true
+   * when there was something to wait for.
+   */
   async #settle(fh: Buffer, except?: OpenFile): Promise<boolean> {
     const dirty = [...this.#files.values()].filter((f) => f !== except && f.dirty && f.fh.equals(fh))
     if (dirty.length === 0) return false
@@ -704,7 +705,3 @@ function split(path: string): [string, string] {
   if (Buffer.byteLength(name) > NAME_MAX) throw new FsError(ENAMETOOLONG, 'name too long')
   return [parent, name]
 }
-
-
-
-

@@ -24,8 +24,6 @@ export interface Node {
   attr?: Fattr3
   attrWho?: object
   attrAt: number
-  /** Bumped whenever the node's attributes are dropped: a reply asked for before then may predate the change. */
-  generation: number
   /** Set while the file, unlinked while open, lives on under a hidden name (removed at the last release). */
   hidden?: { dir: Buffer; name: string }
   /** mtime and size at the last open or own write: unchanged at the next open means the page cache may stay. */
@@ -120,7 +118,6 @@ export class NodeTable {
 
   /** N changed (a write, a size or mode change, a link count): its cached attributes go. */
   dropAttr(n: Node): void {
-    n.generation++
     this.#epoch++
     n.attr = undefined
   }
@@ -152,7 +149,7 @@ export class NodeTable {
   }
 
   #make(id: number, fh: Buffer): Node {
-    const n: Node = { id, fh: Buffer.from(fh), key: fh.toString('base64'), nlookup: 0, opens: 0, attrAt: 0, generation: 0 }
+    const n: Node = { id, fh: Buffer.from(fh), key: fh.toString('base64'), nlookup: 0, opens: 0, attrAt: 0 }
     this.#byId.set(id, n)
     this.#byKey.set(n.key, id)
     return n
