@@ -1,5 +1,5 @@
-// Compiles src/serve/reattach.c into dist/serve/mapnfs-reattach, the small helper mapnfs serve runs
-// to give running containers the new mount after a restart (src/serve/reattach.ts says why it is
+// Compiles src/daemon/reattach.c into dist/daemon/mapnfs-reattach, the small helper mapnfs serve runs
+// to give running containers the new mount after a restart (src/daemon/reattach.ts says why it is
 // a separate program). Rebuilt only when the source is newer than the binary.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync } from 'node:fs'
@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const source = join(root, 'src', 'serve', 'reattach.c')
-const out = join(root, 'dist', 'serve', 'mapnfs-reattach')
+const source = join(root, 'src', 'daemon', 'reattach.c')
+const out = join(root, 'dist', 'daemon', 'mapnfs-reattach')
 
 if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) process.exit(0)
 const compiler = ['cc', 'gcc'].find((c) => {

@@ -20,7 +20,7 @@ PACKAGES=(
   xfsprogs                              # mkfs.xfs: an XFS export with 64-bit inode numbers (test/fixtures/xfs.ts)
   slapd ldap-utils openssl              # LDAP identity tests: private slapd, throwaway TLS CA
   docker.io busybox-static              # mapnfs serve under a real dockerd (test/fixtures/dockerd.ts): a private daemon, an imported busybox image
-  gcc g++ make python3                  # node-gyp rebuild of fuse-native (scripts/build-fuse-native.mjs); gcc: src/serve/reattach.c, test/fixtures/fsx.c
+  gcc g++ make python3                  # node-gyp rebuild of fuse-native (scripts/build-fuse-native.mjs); gcc: src/daemon/reattach.c, test/fixtures/fsx.c
 )
 
 command -v node >/dev/null 2>&1 || die "node is not installed (Node.js 20 with npm is required)"

@@ -1,15 +1,13 @@
 // `mapnfs serve`: the node daemon an orchestrator drives. It owns every volume's mount in this one
 // process, answers the Docker volume plugin protocol on a root-only unix socket, mounts again what
 // the state file says was mounted, and on SIGTERM/SIGINT unmounts everything before it exits.
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs'
-import { createConnection } from 'node:net'
 import { createServer, type Server } from 'node:http'
-import { dirname } from 'node:path'
 import { MountFailure } from '../mount/lifecycle.js'
 import { describeError } from '../mount/describe.js'
-import { createLogger } from './logger.js'
-import { metricsSource, serveMetrics } from './metrics.js'
+import { createLogger } from '../daemon/logger.js'
+import { metricsSource, serveMetrics } from '../daemon/metrics.js'
 import type { ServeOptions } from './options.js'
+import { claimSocket, closeServer, listenPrivately, removeSocket } from '../daemon/unix-socket.js'
 import { pluginHandler } from './plugin-api.js'
 import { VolumeService } from './volumes.js'
 
@@ -83,62 +81,4 @@ export async function runServe(o: ServeOptions, write: (line: string) => void = 
     process.on('SIGINT', onInt)
   })
   return { done }
-}
-
-/** Makes PATH free for our socket: a live one means another daemon, a dead one is removed. */
-async function claimSocket(path: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 })
-  if (!existsSync(path)) return
-  const alive = await new Promise<boolean>((resolve) => {
-    const c = createConnection(path)
-    c.once('connect', () => {
-      c.destroy()
-      resolve(true)
-    })
-    c.once('error', () => resolve(false))
-  })
-  if (alive) throw new MountFailure(`another process is serving on ${path}`)
-  unlinkSync(path)
-}
-
-/**
- * Listens on the unix socket PATH, mode 0600. Node binds inside listen() itself, so the umask is
- * held only around that call (it is process-wide: nothing else may run under it) and the socket
- * is never open to others, whatever umask the daemon was started with.
- */
-async function listenPrivately(server: Server, path: string): Promise<void> {
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.once('listening', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const old = process.umask(0o177)
-  try {
-    server.listen(path)
-  } finally {
-    process.umask(old)
-  }
-  try {
-    await listening
-  } catch (err) {
-    throw new MountFailure(`cannot listen on ${path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`)
-  }
-  chmodSync(path, 0o600)
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-}
-
-function removeSocket(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    // Already gone.
-  }
 }

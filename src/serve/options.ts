@@ -1,6 +1,6 @@
 // `mapnfs serve` arguments. Volume options are not here: they come with each Create call.
 import { UsageError } from '../mount/options.js'
-import type { LogFormat, LogLevel } from './logger.js'
+import type { LogFormat, LogLevel } from '../daemon/logger.js'
 
 export interface ServeOptions {
   socket: string

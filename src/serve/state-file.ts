@@ -3,9 +3,9 @@
 // temporary file in the same directory, fsynced and renamed over the old one (a crash leaves the
 // old state or the new, never half of one), mode 0600. Volume options never hold a secret (a
 // `password` option is refused), only the path of a password file.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import type { MountIdentity } from './reattach.js'
+import { readFileSync } from 'node:fs'
+import { writeFileAtomic } from '../daemon/atomic-file.js'
+import { isMountIdentity, type MountIdentity } from '../daemon/reattach.js'
 
 export interface VolumeRecord {
   /** The options as the orchestrator sent them (source included). */
@@ -80,49 +80,11 @@ function checkState(raw: unknown, path: string): DaemonState {
   return { volumes }
 }
 
-function isMountIdentity(d: unknown): d is MountIdentity {
-  const m = d as Partial<MountIdentity> | null
-  return typeof m === 'object' && m !== null && typeof m.device === 'string' && /^\d+:\d+$/.test(m.device)
-    && typeof m.fstype === 'string' && typeof m.source === 'string'
-}
-
-/** Replaces PATH with STATE atomically (temp file, fsync, rename, fsync of the directory). */
+/** Replaces PATH with STATE atomically (daemon/atomic-file.ts). */
 export function saveState(path: string, state: DaemonState): void {
-  const dir = dirname(path)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const tmp = join(dir, `.${path.slice(dir.length + 1)}.${process.pid}.tmp`)
-  const text = JSON.stringify({ version: VERSION, volumes: state.volumes }, null, 2) + '\n'
-  let fd = -1
   try {
-    // 'wx' after removing a leftover: the mode below applies only to a file this call creates.
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // None left over.
-    }
-    fd = openSync(tmp, 'wx', 0o600)
-    writeSync(fd, text)
-    fsyncSync(fd)
-    closeSync(fd)
-    fd = -1
-    renameSync(tmp, path)
+    writeFileAtomic(path, JSON.stringify({ version: VERSION, volumes: state.volumes }, null, 2) + '\n')
   } catch (err) {
-    if (fd >= 0) closeSync(fd)
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // Already renamed or never created.
-    }
     throw new StateError(`cannot write the state file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  try {
-    const dfd = openSync(dir, 'r')
-    try {
-      fsyncSync(dfd)
-    } finally {
-      closeSync(dfd)
-    }
-  } catch {
-    // Some file systems cannot fsync a directory; the rename is still atomic.
   }
 }

@@ -4,20 +4,19 @@
 // time (two containers starting at once must not mount twice); calls for different volumes run
 // side by side. Every change is written to the state file before the call answers.
 import { mkdirSync, rmdirSync } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { setMaxListeners } from 'node:events'
 import type { Logger } from 'pino'
-import { errnoName } from '../engine/index.js'
 import { runMount, type RunningMount } from '../mount/lifecycle.js'
-import { isMounted } from '../mount/mounts.js'
 import { parseVolumeOptions } from '../mount/options.js'
 import { describeError } from '../mount/describe.js'
-import { statsFields, type MountStats } from '../mount/stats.js'
-import { mountLog } from './logger.js'
+import { statsFields } from '../mount/stats.js'
+import { mountLog, shown } from '../daemon/logger.js'
+import type { VolumeMetrics } from '../daemon/metrics.js'
+import { clearDeadMount, MountPointBusy } from '../daemon/mount-point.js'
+import { OpErrorLog } from '../daemon/op-errors.js'
+import { carryOver, mountIdentity, type MountIdentity } from '../daemon/reattach.js'
 import { loadState, saveState, type DaemonState } from './state-file.js'
-import { findHeldMounts, mountIdentity, reattach, type MountIdentity } from './reattach.js'
 
 /** A refused call; `message` is what the orchestrator shows its user. */
 export class VolumeError extends Error {
@@ -31,29 +30,11 @@ export class VolumeError extends Error {
 /** Docker's rule for volume names, so every name dockerd accepts is accepted here. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/
 
-/**
- * Errors an application meets in normal work (a lookup of a missing name, a refused permission):
- * counted, logged at debug. Anything else is worth a warning.
- */
-const ANSWERS = new Set(['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ENODATA', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ELOOP', 'ERANGE', 'EROFS', 'ENOTTY', 'EBADF'])
-/** At most one warning per volume, operation and errno in this period; the rest are counted into the next. */
-const WARN_EVERY_MS = 10_000
-
 export interface VolumeView {
   Name: string
   Mountpoint: string
   CreatedAt: string
   Status?: Record<string, unknown>
-}
-
-export interface VolumeMetrics {
-  name: string
-  mounted: boolean
-  references: number
-  /** Counters of the current mount (null while unmounted). */
-  stats: MountStats | null
-  /** FUSE operations answered with an error: "op errno" → count, over the daemon's life. */
-  opErrors: Map<string, number>
 }
 
 interface Volume {
@@ -64,9 +45,7 @@ interface Volume {
   running: RunningMount | null
   /** FUSE device of the mount containers may hold (see VolumeRecord.device). */
   device: MountIdentity | undefined
-  opErrors: Map<string, number>
-  /** Last warning time and calls not logged since, per "op errno". */
-  warned: Map<string, { at: number; quiet: number }>
+  opErrors: OpErrorLog
   log: Logger
 }
 
@@ -98,7 +77,7 @@ export class VolumeService {
   }
 
   #volume(name: string, opts: Record<string, string>, createdAt: string, mountedBy: Iterable<string>): Volume {
-    return { name, opts, createdAt, mountedBy: new Set(mountedBy), running: null, device: undefined, opErrors: new Map(), warned: new Map(), log: this.#o.logger.child({ volume: name }) }
+    return { name, opts, createdAt, mountedBy: new Set(mountedBy), running: null, device: undefined, ...logs(this.#o.logger.child({ volume: name })) }
   }
 
   mountpointOf(name: string): string {
@@ -241,11 +220,11 @@ export class VolumeService {
 
   metrics(): VolumeMetrics[] {
     return [...this.#volumes.values()].map((v) => ({
-      name: v.name,
+      labels: { volume: v.name },
       mounted: v.running !== null,
       references: v.mountedBy.size,
       stats: v.running?.stats() ?? null,
-      opErrors: v.opErrors,
+      opErrors: v.opErrors.counts,
     }))
   }
 
@@ -287,10 +266,11 @@ export class VolumeService {
     const mp = o.mountpoint
     // A mount left by a daemon that died: ours (it is under our root), and dead to every caller.
     // Cleared first: even mkdir of a dead FUSE mount point fails (ENOTCONN).
-    if (isMounted(mp)) {
-      if (await answers(mp)) throw new VolumeError(`${mp} is mounted by another process (another daemon with the same --mount-root?)`)
-      const r = spawnSync('fusermount', ['-u', '-z', mp], { encoding: 'utf8' })
-      v.log.warn({ event: 'stale-mount', mountpoint: mp, ok: r.status === 0 }, `cleared a mount left at ${mp} by an earlier daemon`)
+    try {
+      await clearDeadMount(mp, v.log)
+    } catch (err) {
+      if (err instanceof MountPointBusy) throw new VolumeError(`${err.message} (another daemon with the same --mount-root?)`)
+      throw err
     }
     try {
       // 0711, as dockerd's own volumes directory: other users may reach a mount they are told of, not list them.
@@ -304,7 +284,7 @@ export class VolumeService {
       running = await runMount(o, {
         log: mountLog(v.log),
         signal: this.#closing.signal,
-        onOpError: (op, errno) => this.#opError(v, op, errno),
+        onOpError: (op, errno) => v.opErrors.record(op, errno),
         ldapEnv: this.#o.ldapEnv,
       })
     } catch (err) {
@@ -315,7 +295,7 @@ export class VolumeService {
     const previous = v.device
     v.device = mountIdentity(mp)
     this.#save()
-    if (previous !== undefined && previous.device !== v.device?.device) this.#carryOver(v, previous, mp)
+    if (previous !== undefined && previous.device !== v.device?.device) carryOver(previous, mp, v.log)
     v.log.info({ event: 'mount', source: o.sourceText, mountpoint: mp, ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}), ...(o.username !== undefined ? { username: o.username } : {}) },
       `mounted ${o.sourceText} on ${mp}`)
     void running.done.then(() => {
@@ -325,18 +305,6 @@ export class VolumeService {
     })
   }
 
-  /**
-   * Containers that held PREVIOUS, the mount of the daemon before this one, get the new
-   * mount at MP in its place, each in its own mount namespace.
-   */
-  #carryOver(v: Volume, previous: MountIdentity, mp: string): void {
-    for (const held of findHeldMounts(previous)) {
-      const why = reattach(held, mp)
-      if (why === null) v.log.info({ event: 'reattach', pid: held.pid, target: held.target }, `gave the new mount to the mount namespace of pid ${held.pid} at ${held.target}`)
-      else v.log.warn({ event: 'reattach-failed', pid: held.pid, target: held.target, err: why }, `could not give the new mount to pid ${held.pid} at ${held.target}: ${why} (restart that container)`)
-    }
-  }
-
   async #stop(v: Volume): Promise<void> {
     const running = v.running
     if (running === null) return
@@ -344,48 +312,6 @@ export class VolumeService {
     await running.stop()
     v.log.info({ event: 'unmount', mountpoint: running.mountpoint }, `unmounted ${running.mountpoint}`)
   }
-
-  #opError(v: Volume, op: string, errno: number): void {
-    const name = errnoName(errno)
-    const key = `${op} ${name}`
-    v.opErrors.set(key, (v.opErrors.get(key) ?? 0) + 1)
-    if (ANSWERS.has(name)) {
-      v.log.debug({ event: 'op-error', op, errno: name }, `${op} failed: ${name}`)
-      return
-    }
-    const now = Date.now()
-    const w = v.warned.get(key)
-    if (w !== undefined && now - w.at < WARN_EVERY_MS) {
-      w.quiet++
-      return
-    }
-    const quiet = w?.quiet ?? 0
-    v.warned.set(key, { at: now, quiet: 0 })
-    v.log.warn({ event: 'op-error', op, errno: name, ...(quiet > 0 ? { suppressed: quiet } : {}) },
-      `${op} failed: ${name}${quiet > 0 ? ` (and ${quiet} more since the last warning)` : ''}`)
-  }
-}
-
-/**
- * A live mount answers stat; a dead FUSE mount fails with ENOTCONN. Asynchronous (libuv's thread
- * pool): a mount this process served would otherwise wait on the thread that must answer it.
- */
-async function answers(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * A name or ID from a request, fit for a message: printable ASCII as is, anything else (newlines
- * that would forge log lines, megabytes of junk) quoted and cut short.
- */
-function shown(text: string): string {
-  if (/^[\x20-\x7e]{1,128}$/.test(text)) return text
-  return JSON.stringify(text.slice(0, 64)) + (text.length > 64 ? '...' : '')
 }
 
 function callerId(id: unknown): string {
@@ -397,4 +323,8 @@ function sameOptions(a: Record<string, string>, b: Record<string, unknown>): boo
   const ka = Object.keys(a).sort()
   const kb = Object.keys(b).sort()
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k])
+}
+
+function logs(log: Logger): { log: Logger; opErrors: OpErrorLog } {
+  return { log, opErrors: new OpErrorLog(log) }
 }

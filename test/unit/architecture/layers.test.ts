@@ -1,4 +1,5 @@
-// Dependencies point one way (style guide §2): cli → serve → mount → fuse → engine → proto → rpc → xdr, with
+// Dependencies point one way (style guide §2): cli → serve | csi → daemon → mount → fuse → engine → proto → rpc → xdr,
+// serve and csi being siblings that never import each other, with
 // identity beside the engine importing no other layer, fuse-native only in fuse/adapter.ts, and
 // the WASM core importing nothing from src/. A violating import fails here, naming the file.
 import { test } from 'uvu'
@@ -8,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, fuse: 4, mount: 5, serve: 6, cli: 7 }
+const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, fuse: 4, mount: 5, daemon: 6, serve: 7, csi: 7, cli: 8 }
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -43,7 +44,7 @@ test('src layers import only downwards; identity imports no layer', () => {
       if (from === 'identity') bad.push(`${relative(root, file)} -> ${spec} (identity imports no other layer)`)
       else if (to === 'identity') {
         if ((RANK[from] ?? 0) < RANK.engine!) bad.push(`${relative(root, file)} -> ${spec} (only engine and above use identity)`)
-      } else if ((RANK[to] ?? 99) > (RANK[from] ?? -1)) bad.push(`${relative(root, file)} -> ${spec} (${from} must not depend on ${to})`)
+      } else if ((RANK[to] ?? 99) >= (RANK[from] ?? -1)) bad.push(`${relative(root, file)} -> ${spec} (${from} must not depend on ${to})`)
     }
   }
   assert.equal(bad, [])

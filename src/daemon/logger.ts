@@ -44,3 +44,12 @@ export function mountLog(logger: Logger): Log {
     logger[level](rest, line)
   }
 }
+
+/**
+ * A name or ID from a request, fit for a message: printable ASCII as is, anything else (newlines
+ * that would forge log lines, megabytes of junk) quoted and cut short.
+ */
+export function shown(text: string): string {
+  if (/^[\x20-\x7e]{1,128}$/.test(text)) return text
+  return JSON.stringify(text.slice(0, 64)) + (text.length > 64 ? '...' : '')
+}

@@ -5,9 +5,21 @@ import { createServer, type Server } from 'node:http'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { LATENCY_BUCKETS, PROCEDURE_NAMES } from '../engine/index.js'
 import type { MountStats } from '../mount/stats.js'
-import type { VolumeMetrics } from './volumes.js'
 
 type Labels = Record<string, string>
+
+/** One mount's numbers at scrape time. */
+export interface VolumeMetrics {
+  /** The labels of its series: `volume`, and more where one volume has several mounts (CSI: `target`). */
+  labels: Labels
+  mounted: boolean
+  /** Callers holding it (Docker: container mounts; CSI: 1 while published). */
+  references: number
+  /** Counters of the current mount (null while unmounted). */
+  stats: MountStats | null
+  /** File operations answered with an error: "op errno" -> count, over the daemon's life. */
+  opErrors: Map<string, number>
+}
 interface Sample { value: number; labels: Labels; metricName?: string }
 type MetricType = 'counter' | 'gauge' | 'histogram'
 
@@ -37,23 +49,23 @@ export function metricsSource(volumes: () => VolumeMetrics[]): MetricsSource {
   // Taken once per scrape: each volume's stats() is computed once, and a histogram's count, the
   // call counters and the bytes of one scrape describe the same moment.
   let current: VolumeMetrics[] = []
-  const mounted = (): { volume: string; s: MountStats }[] => current.flatMap((v) => (v.stats !== null ? [{ volume: v.name, s: v.stats }] : []))
+  const mounted = (): { labels: Labels; s: MountStats }[] => current.flatMap((v) => (v.stats !== null ? [{ labels: v.labels, s: v.stats }] : []))
   const perVolume = (name: string, help: string, type: MetricType, pick: (s: MountStats) => number): void => {
-    registry.registerMetric(new ComputedMetric(name, help, type, () => mounted().map(({ volume, s }) => ({ value: pick(s), labels: { volume } }))) as never)
+    registry.registerMetric(new ComputedMetric(name, help, type, () => mounted().map(({ labels, s }) => ({ value: pick(s), labels }))) as never)
   }
 
   registry.registerMetric(new ComputedMetric('mapnfs_volume_mounted', 'Whether the volume is mounted now (1) or not (0).', 'gauge',
-    () => current.map((v) => ({ value: v.mounted ? 1 : 0, labels: { volume: v.name } }))) as never)
+    () => current.map((v) => ({ value: v.mounted ? 1 : 0, labels: v.labels }))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_volume_references', 'Callers (container mounts) holding the volume.', 'gauge',
-    () => current.map((v) => ({ value: v.references, labels: { volume: v.name } }))) as never)
+    () => current.map((v) => ({ value: v.references, labels: v.labels }))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_nfs_calls_total', 'NFS calls made, by procedure (since the volume was mounted).', 'counter',
-    () => mounted().flatMap(({ volume, s }) => Object.entries(s.byProc).map(([p, n]) => ({ value: n, labels: { volume, proc: procName(p) } })))) as never)
+    () => mounted().flatMap(({ labels, s }) => Object.entries(s.byProc).map(([p, n]) => ({ value: n, labels: { ...labels, proc: procName(p) } })))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_nfs_errors_total', 'NFS calls failed, by procedure and errno.', 'counter',
-    () => mounted().flatMap(({ volume, s }) => Object.entries(s.errorsByProc).flatMap(([p, byErrno]) =>
-      Object.entries(byErrno).map(([errno, n]) => ({ value: n, labels: { volume, proc: procName(p), errno } }))))) as never)
+    () => mounted().flatMap(({ labels, s }) => Object.entries(s.errorsByProc).flatMap(([p, byErrno]) =>
+      Object.entries(byErrno).map(([errno, n]) => ({ value: n, labels: { ...labels, proc: procName(p), errno } }))))) as never)
   registry.registerMetric(new ComputedMetric('mapnfs_nfs_call_duration_seconds', 'NFS call latency, from the call to its answer (retries included).', 'histogram',
-    () => mounted().flatMap(({ volume, s }) => Object.entries(s.latency).flatMap(([p, lat]) => {
-      const labels = { volume, proc: procName(p) }
+    () => mounted().flatMap(({ labels: volume, s }) => Object.entries(s.latency).flatMap(([p, lat]) => {
+      const labels = { ...volume, proc: procName(p) }
       let cumulative = 0
       const buckets = LATENCY_BUCKETS.map((le, i) => {
         cumulative += lat.buckets[i]!
@@ -69,7 +81,7 @@ export function metricsSource(volumes: () => VolumeMetrics[]): MetricsSource {
   registry.registerMetric(new ComputedMetric('mapnfs_fuse_errors_total', 'File operations answered with an error, by operation and errno (since the daemon started).', 'counter',
     () => current.flatMap((v) => [...v.opErrors].map(([key, n]) => {
       const [op, errno] = key.split(' ') as [string, string]
-      return { value: n, labels: { volume: v.name, op, errno } }
+      return { value: n, labels: { ...v.labels, op, errno } }
     }))) as never)
   perVolume('mapnfs_read_bytes_total', 'File data read from the server (READ replies).', 'counter', (s) => s.bytesRead)
   perVolume('mapnfs_written_bytes_total', 'File data the server acknowledged (WRITE replies).', 'counter', (s) => s.bytesWritten)

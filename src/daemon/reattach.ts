@@ -6,6 +6,7 @@
 import { readdirSync, readlinkSync, existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { Logger } from 'pino'
 import { readMountinfo, type MountinfoEntry } from '../mount/mounts.js'
 
 /** Built next to this module by `npm run build` (scripts/build-reattach.mjs). */
@@ -21,6 +22,12 @@ export interface HeldMount {
 
 /** What identifies a mount across namespaces: its device, file system type and source. */
 export type MountIdentity = Pick<MountinfoEntry, 'device' | 'fstype' | 'source'>
+
+export function isMountIdentity(d: unknown): d is MountIdentity {
+  const m = d as Partial<MountIdentity> | null
+  return typeof m === 'object' && m !== null && typeof m.device === 'string' && /^\d+:\d+$/.test(m.device)
+    && typeof m.fstype === 'string' && typeof m.source === 'string'
+}
 
 /** The identity of the mount at MOUNTPOINT in our namespace. */
 export function mountIdentity(mountpoint: string): MountIdentity | undefined {
@@ -57,6 +64,18 @@ export function reattach(held: HeldMount, source: string): string | null {
   const r = spawnSync(REATTACH_HELPER, [String(held.pid), held.target, source, ...(held.readonly ? ['ro'] : [])], { encoding: 'utf8', timeout: 10_000 })
   if (r.status === 0) return null
   return (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]!
+}
+
+/**
+ * Processes that held PREVIOUS, the mount of the daemon before this one, get the new mount at MP
+ * in its place, each in its own mount namespace; each outcome is logged.
+ */
+export function carryOver(previous: MountIdentity, mp: string, log: Logger): void {
+  for (const held of findHeldMounts(previous)) {
+    const why = reattach(held, mp)
+    if (why === null) log.info({ event: 'reattach', pid: held.pid, target: held.target }, `gave the new mount to the mount namespace of pid ${held.pid} at ${held.target}`)
+    else log.warn({ event: 'reattach-failed', pid: held.pid, target: held.target, err: why }, `could not give the new mount to pid ${held.pid} at ${held.target}: ${why} (restart that container)`)
+  }
 }
 
 function readLink(path: string): string | undefined {
