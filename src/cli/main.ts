@@ -9,6 +9,7 @@ import { statsLine } from '../mount/stats.js'
 import { describeError } from '../mount/describe.js'
 import { runServe } from '../serve/daemon.js'
 import { parseServeArgs, SERVE_HELP } from '../serve/options.js'
+import { CSI_HELP, parseCsiArgs } from '../csi/options.js'
 import { realpathSync } from 'node:fs'
 
 const log = (line: string): void => {
@@ -17,9 +18,9 @@ const log = (line: string): void => {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
-  if (cmd === undefined) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] | mapnfs unmount MOUNTPOINT | mapnfs serve [--options] (see mapnfs --help)')
+  if (cmd === undefined) throw new UsageError('usage: mapnfs mount SOURCE MOUNTPOINT [-o options] | mapnfs unmount MOUNTPOINT | mapnfs serve [--options] | mapnfs csi [--options] (see mapnfs --help)')
   if (cmd === '--help' || cmd === '-h' || cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(HELP + SERVE_HELP)
+    process.stdout.write(HELP + SERVE_HELP + CSI_HELP)
     return 0
   }
   if (cmd === 'mount') {
@@ -49,6 +50,13 @@ async function main(argv: string[]): Promise<number> {
     const running = await runServe(parseServeArgs(rest))
     return running.done
   }
+  if (cmd === 'csi') {
+    const opts = parseCsiArgs(rest)
+    // Loaded only here: gRPC and its proto parsing are no part of a plain mount's start-up.
+    const { runCsi } = await import('../csi/daemon.js')
+    const running = await runCsi(opts)
+    return running.done
+  }
   if (cmd === 'unmount' || cmd === 'umount') {
     if (rest.length !== 1) throw new UsageError('usage: mapnfs unmount MOUNTPOINT')
     const mp = rest[0]!
@@ -63,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     if (r.status !== 0) throw new MountFailure(`unmount of ${mp} failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`)
     return 0
   }
-  throw new UsageError(`unknown command '${cmd}' (expected mount, unmount or serve; see mapnfs --help)`)
+  throw new UsageError(`unknown command '${cmd}' (expected mount, unmount, serve or csi; see mapnfs --help)`)
 }
 
 main(process.argv.slice(2)).then((code) => {

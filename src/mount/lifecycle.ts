@@ -60,6 +60,17 @@ export interface RunningMount {
   stop(): Promise<number>
   /** Counters of this mount: the stats line and the metrics endpoint both read them. */
   stats(): MountStats
+  /** The server-side identity RPCs carry (uid/gid given or resolved by LDAP); null when passed through. */
+  serverIdentity: ServerIdentity | null
+  /** Since when the server has not answered (a call waited a whole major timeout); null while it answers. */
+  notRespondingSince(): Date | null
+}
+
+/** The uid, gid and groups a mapped mount sends. */
+export interface ServerIdentity {
+  uid: number
+  gid: number
+  gids?: number[]
 }
 
 /** Extra facts for a log line; `level` defaults to info. Never holds a secret. */
@@ -78,6 +89,13 @@ export interface MountContext {
   onOpError?: (op: string, errno: number) => void
   /** Where LDAP_* settings come from (default process.env); a daemon passes the copy it took at start. */
   ldapEnv?: NodeJS.ProcessEnv
+  /** LDAP mode: the password itself, held in memory by a daemon that received it (CSI secrets); else password-file is read. */
+  ldapPassword?: string
+  /**
+   * LDAP mode: the identity LDAP resolved for this volume before, used as is (no LDAP call). A
+   * daemon restarted without the password puts back the mount its caller had verified.
+   */
+  resolvedIdentity?: ServerIdentity
 }
 
 export async function runMount(o: MountOptions, ctx: MountContext): Promise<RunningMount> {
@@ -93,7 +111,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
   // Each wait on the network gives way to an abort (SIGTERM to a daemon whose server is down
   // must not wait out every timeout); what arrives too late is closed.
   const step = <T>(p: Promise<T>, late?: (v: T) => void): Promise<T> => unlessAborted(p, ctx.signal, late)
-  const server = o.username !== undefined ? await step(ldapIdentity(o, ctx.ldapEnv)) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
+  const server: ServerIdentity | null = o.username !== undefined ? ctx.resolvedIdentity ?? await step(ldapIdentity(o, ctx.ldapEnv, ctx.ldapPassword)) : o.uid !== undefined && o.gid !== undefined ? { uid: o.uid, gid: o.gid } : null
   // The kernel can check permissions locally only when the groups that count on the server are
   // the ones it can see: the caller's own (multi-user) or the one gid shown as the local gid.
   const serverOnlyGroups = server !== null && (server.gids ?? []).some((g) => g !== server.gid)
@@ -129,6 +147,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     // Soft until the mount serves: a server that stops answering now fails the mount, and that
     // failure is the one line said about it (the status lines start once the mount serves).
     let serving = false
+    let silentSince: Date | null = null
     const engineOpts: EngineOptions = {
       ...rpc,
       port: nfsPort,
@@ -137,6 +156,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
       reconnect: true,
       nconnect: o.nconnect,
       onServerStatus: (up) => {
+        silentSince = up ? null : silentSince ?? new Date()
         if (serving) {
           log(up ? `server ${host} OK` : `server ${host} not responding, ${o.hard ? 'still trying' : 'timed out'}`,
             { level: up ? 'info' : 'warn', event: up ? 'server-ok' : 'server-not-responding', server: host })
@@ -233,7 +253,17 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
         }
       }, WATCH_INTERVAL_MS)
     })
-    return { mountpoint, done, stop: async () => { await stop('stop'); return done }, stats }
+    return {
+      mountpoint,
+      done,
+      stop: async () => {
+        await stop('stop')
+        return done
+      },
+      stats,
+      serverIdentity: server === null ? null : { uid: server.uid, gid: server.gid, ...(server.gids !== undefined ? { gids: [...server.gids] } : {}) },
+      notRespondingSince: () => silentSince,
+    }
   } catch (err) {
     await undo()
     throw err
@@ -320,12 +350,12 @@ async function commitBeforeExit(fs: FrontEnd, engine: Engine, graceMs: number | 
  * LDAP mode: username + password → uid/gid (and optional groups), before any NFS traffic.
  * The password lives in this function only; it is never logged or put in an error.
  */
-async function ldapIdentity(o: MountOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ uid: number; gid: number; gids?: number[] }> {
+async function ldapIdentity(o: MountOptions, env: NodeJS.ProcessEnv = process.env, given?: string): Promise<ServerIdentity> {
   const settings = loadLdapSettings(o.ldapConfig, env)
   // Children we start later (fusermount) need not inherit the service password.
   delete process.env.LDAP_SVC_PASS
   if (settings === null) throw new MountFailure('LDAP username is specified but LDAP is not configured')
-  const password = readPassword(o.passwordFile!)
+  const password = given ?? readPassword(o.passwordFile!)
   if (password.length === 0) throw new MountFailure('LDAP username is specified but LDAP password is missing')
   return resolveLdapIdentity(settings, o.username!, password)
 }

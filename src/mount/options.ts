@@ -237,7 +237,7 @@ export function parseMountArgs(args: string[]): MountOptions {
  * anyone who may run `docker volume inspect`), stdin, relative paths, and a mount point of the
  * volume's own choosing.
  */
-export function parseVolumeOptions(opts: Record<string, unknown>, mountpoint: string): MountOptions {
+export function parseVolumeOptions(opts: Record<string, unknown>, mountpoint: string, secret: { password: boolean } = { password: false }): MountOptions {
   const pairs: [string, string | true][] = []
   let sourceText: string | undefined
   for (const [name, value] of Object.entries(opts)) {
@@ -258,10 +258,11 @@ export function parseVolumeOptions(opts: Record<string, unknown>, mountpoint: st
     pairs.push([name, value === '' ? true : value])
   }
   if (sourceText === undefined || sourceText === '') throw new UsageError("Missing mandatory options: source")
-  return buildMountOptions(sourceText, mountpoint, pairs)
+  return buildMountOptions(sourceText, mountpoint, pairs, secret.password)
 }
 
-function buildMountOptions(sourceText: string, mountpoint: string, opts: [string, string | true][]): MountOptions {
+/** PASSWORD_GIVEN: the caller holds the LDAP password itself (a CSI secret), so no password-file is needed. */
+function buildMountOptions(sourceText: string, mountpoint: string, opts: [string, string | true][], passwordGiven = false): MountOptions {
   const out: MountOptions = {
     source: parseSource(sourceText),
     sourceText,
@@ -325,9 +326,12 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
     const clash = [out.uid !== undefined ? 'uid' : '', out.gid !== undefined ? 'gid' : ''].filter(Boolean)
     if (clash.length > 0) throw new UsageError(`Not allowed options: ${clash.join(', ')}`)
     if (out.username.length === 0) throw new UsageError("Invalid 'username' option")
-    if (out.passwordFile === undefined) throw new UsageError('LDAP username is specified but LDAP password is missing')
+    if (out.passwordFile === undefined && !passwordGiven) throw new UsageError('LDAP username is specified but LDAP password is missing')
+    if (out.passwordFile !== undefined && passwordGiven) throw new UsageError("give the LDAP password once: in the secret or as 'password-file', not both")
   } else if (out.passwordFile !== undefined) {
     throw new UsageError("'password-file' needs 'username'")
+  } else if (passwordGiven) {
+    throw new UsageError("a password was given but no 'username' (LDAP mode needs both)")
   }
   if (out.uid !== undefined && out.gid === undefined) throw new UsageError("required 'gid' option is missing")
   if (out.gid !== undefined && out.uid === undefined) throw new UsageError("required 'uid' option is missing")
