@@ -42,6 +42,8 @@ export interface DirStat {
   mode: number
 }
 
+const EIO = 5
+
 /** A failed operation; `code` is an errno name ('EACCES', 'EEXIST', 'ETIMEDOUT', ...) and `message` one line safe to show. */
 export class ExportDirError extends Error {
   readonly errno: number
@@ -52,7 +54,6 @@ export class ExportDirError extends Error {
   }
 }
 
-const EIO = 5
 const DEFAULTS = {
   timeoutMs: 10_000,
   /** Resends before a call fails: with the default timeout a silent server fails a call after 30 s. */
@@ -204,7 +205,7 @@ export class ExportDirs {
       if (attr.uid !== this.#target.uid || attr.gid !== this.#target.gid) {
         // Squashing servers store another owner: remove what we made so a retry says the same.
         await this.#engine.rmdir(this.#cred, this.#root, name).catch(() => undefined)
-        throw new StepError('EPERM', `the server stored it as ${attr.uid}:${attr.gid} instead of ${this.#ids()} (does the export squash ids?)`)
+        throw new StepError('EPERM', `the server stored it as ${attr.uid}:${attr.gid} instead of ${this.#ids()}${attr.uid !== this.#target.uid ? ' (does the export squash ids?)' : ''}`)
       }
       return { created: true }
     } catch (err) {
@@ -287,11 +288,11 @@ export class ExportDirs {
         await this.#call('RMDIR', () => this.#engine.rmdir(this.#cred, parent, name), `remove ${path}`)
         return
       } catch (err) {
-        if (err instanceof StepError && err.code === 'ENOENT') return
-        if (!(err instanceof StepError) || err.code !== 'ENOTEMPTY' || round >= EMPTY_ROUNDS) {
-          if (err instanceof StepError && err.code === 'ENOTEMPTY') throw new StepError('ENOTEMPTY', `${path} kept getting new entries while it was deleted`)
-          throw err
-        }
+        if (!(err instanceof StepError)) throw err
+        if (err.code === 'ENOENT') return
+        // RFC 1813 §3.3.13 allows NFS3ERR_EXIST for a directory that is not empty.
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err
+        if (round >= EMPTY_ROUNDS) throw new StepError('ENOTEMPTY', `${path} kept getting new entries while it was deleted`)
       }
     }
   }
