@@ -2,6 +2,7 @@
 // mount_flags) or with the StorageClass parameters of CreateVolume.
 import { UsageError } from '../mount/options.js'
 import type { LogFormat, LogLevel } from '../daemon/logger.js'
+import { absoluteArg as absolute, parseListen } from '../daemon/args.js'
 
 export interface CsiOptions {
   /** Unix socket path (from unix:///PATH). */
@@ -85,19 +86,6 @@ function parseEndpoint(v: string): string {
   const m = /^unix:\/\/(\/.+)$/.exec(v) ?? /^unix:(\/[^/].*)$/.exec(v)
   if (m === null) throw new UsageError(`Invalid '--endpoint' '${v}' (expected unix:///PATH/csi.sock; TCP endpoints are not served)`)
   return m[1]!.length > 1 ? m[1]!.replace(/\/+$/, '') : m[1]!
-}
-
-function absolute(name: string, v: string): string {
-  if (!v.startsWith('/')) throw new UsageError(`'--${name}' must be an absolute path`)
-  return v.length > 1 ? v.replace(/\/+$/, '') : v
-}
-
-/** HOST:PORT, with [v6]:PORT for IPv6. */
-function parseListen(v: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v)
-  const port = m ? Number(m[3]) : NaN
-  if (!m || !(port >= 1 && port <= 65535)) throw new UsageError(`Invalid '--metrics' address '${v}' (expected HOST:PORT, e.g. 127.0.0.1:9464)`)
-  return { host: (m[1] ?? m[2])!, port }
 }
 
 export const CSI_HELP = `

@@ -16,6 +16,7 @@ import { mountLog } from '../daemon/logger.js'
 import type { VolumeMetrics } from '../daemon/metrics.js'
 import { clearDeadMount, MountPointBusy } from '../daemon/mount-point.js'
 import { OpErrorLog } from '../daemon/op-errors.js'
+import { KeyedQueue } from '../daemon/keyed-queue.js'
 import { carryOver, mountIdentity } from '../daemon/reattach.js'
 import { alreadyExists, Code, CsiError, invalid, notFound } from './errors.js'
 import type { PublishRequest } from './publish-request.js'
@@ -50,7 +51,7 @@ export interface PublicationsOptions {
 export class Publications {
   readonly #o: PublicationsOptions
   readonly #byTarget = new Map<string, Publication>()
-  readonly #locks = new Map<string, Promise<unknown>>()
+  readonly #queue = new KeyedQueue()
   readonly #closing = new AbortController()
 
   constructor(o: PublicationsOptions) {
@@ -62,18 +63,6 @@ export class Publications {
   #entry(target: string, rec: PublicationRecord): Publication {
     const log = this.#o.logger.child({ volume: rec.volumeId, target })
     return { ...rec, target, running: null, failure: null, host: rec.opts.source ?? rec.opts.share ?? '?', log, opErrors: new OpErrorLog(log) }
-  }
-
-  /** Runs FN after every earlier call for TARGET has finished. */
-  async #exclusive<T>(target: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#locks.get(target) ?? Promise.resolve()
-    const run = before.then(fn, fn)
-    const tail = run.catch(() => undefined)
-    this.#locks.set(target, tail)
-    void tail.then(() => {
-      if (this.#locks.get(target) === tail) this.#locks.delete(target)
-    })
-    return run
   }
 
   #save(): void {
@@ -93,7 +82,7 @@ export class Publications {
   }
 
   async publish(r: PublishRequest): Promise<void> {
-    return this.#exclusive(r.targetPath, async () => {
+    return this.#queue.run(r.targetPath, async () => {
       const existing = this.#byTarget.get(r.targetPath)
       if (existing !== undefined) {
         if (existing.volumeId !== r.volumeId) throw alreadyExists(`${r.targetPath} is already published for volume ${existing.volumeId}`)
@@ -119,7 +108,7 @@ export class Publications {
   }
 
   async unpublish(volumeId: string, target: string): Promise<void> {
-    return this.#exclusive(target, async () => {
+    return this.#queue.run(target, async () => {
       const p = this.#byTarget.get(target)
       if (p === undefined) {
         // Not ours (any more): what a crash between unmount and answer can leave is cleaned up.
@@ -195,7 +184,7 @@ export class Publications {
   /** After a restart: mounts every listed target again, with the identity it had. */
   async restore(): Promise<void> {
     await Promise.all([...this.#byTarget.values()].map((p) =>
-      this.#exclusive(p.target, async () => {
+      this.#queue.run(p.target, async () => {
         if (p.running === null && this.#byTarget.get(p.target) === p) await this.#start(p, undefined)
       }).catch((err: unknown) => {
         p.failure = describeError(err)
@@ -206,7 +195,7 @@ export class Publications {
   /** SIGTERM: unmounts everything (open files commit first); the state keeps what was published. */
   async shutdown(): Promise<void> {
     this.#closing.abort()
-    const pending = [...this.#locks.values()]
+    const pending = this.#queue.pending()
     await Promise.all([...this.#byTarget.values()].map((p) => this.#stop(p)))
     await Promise.all(pending)
     await Promise.all([...this.#byTarget.values()].map((p) => this.#stop(p)))

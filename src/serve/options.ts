@@ -1,6 +1,7 @@
 // `mapnfs serve` arguments. Volume options are not here: they come with each Create call.
 import { UsageError } from '../mount/options.js'
 import type { LogFormat, LogLevel } from '../daemon/logger.js'
+import { absoluteArg as absolute, parseListen } from '../daemon/args.js'
 
 export interface ServeOptions {
   socket: string
@@ -45,19 +46,6 @@ export function parseServeArgs(args: string[]): ServeOptions {
     }
   }
   return out
-}
-
-function absolute(name: string, v: string): string {
-  if (!v.startsWith('/')) throw new UsageError(`'--${name}' must be an absolute path`)
-  return v.length > 1 ? v.replace(/\/+$/, '') : v
-}
-
-/** HOST:PORT, with [v6]:PORT for IPv6. */
-function parseListen(v: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v)
-  const port = m ? Number(m[3]) : NaN
-  if (!m || !(port >= 1 && port <= 65535)) throw new UsageError(`Invalid '--metrics' address '${v}' (expected HOST:PORT, e.g. 127.0.0.1:9464)`)
-  return { host: (m[1] ?? m[2])!, port }
 }
 
 export const SERVE_HELP = `

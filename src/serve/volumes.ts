@@ -15,6 +15,7 @@ import { mountLog, shown } from '../daemon/logger.js'
 import type { VolumeMetrics } from '../daemon/metrics.js'
 import { clearDeadMount, MountPointBusy } from '../daemon/mount-point.js'
 import { OpErrorLog } from '../daemon/op-errors.js'
+import { KeyedQueue } from '../daemon/keyed-queue.js'
 import { carryOver, mountIdentity, type MountIdentity } from '../daemon/reattach.js'
 import { loadState, saveState, type DaemonState } from './state-file.js'
 
@@ -61,7 +62,7 @@ export interface VolumeServiceOptions {
 export class VolumeService {
   readonly #o: VolumeServiceOptions
   readonly #volumes = new Map<string, Volume>()
-  readonly #locks = new Map<string, Promise<unknown>>()
+  readonly #queue = new KeyedQueue()
   /** Aborted by shutdown(): mounts still starting fail, serving ones unmount. */
   readonly #closing = new AbortController()
 
@@ -82,18 +83,6 @@ export class VolumeService {
 
   mountpointOf(name: string): string {
     return join(this.#o.mountRoot, name)
-  }
-
-  /** Runs FN after every earlier call for NAME has finished. */
-  async #exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.#locks.get(name) ?? Promise.resolve()
-    const run = before.then(fn, fn)
-    const tail = run.catch(() => undefined)
-    this.#locks.set(name, tail)
-    void tail.then(() => {
-      if (this.#locks.get(name) === tail) this.#locks.delete(name)
-    })
-    return run
   }
 
   #get(name: unknown): Volume {
@@ -120,7 +109,7 @@ export class VolumeService {
     // The same checks (and texts) as `mapnfs mount`, before anything is recorded.
     parseVolumeOptions(given, this.mountpointOf(name))
     const clean = given as Record<string, string>
-    return this.#exclusive(name, async () => {
+    return this.#queue.run(name, async () => {
       const existing = this.#volumes.get(name)
       if (existing !== undefined) {
         if (sameOptions(existing.opts, clean)) return
@@ -140,7 +129,7 @@ export class VolumeService {
 
   async remove(name: unknown): Promise<void> {
     const v = this.#get(name)
-    return this.#exclusive(v.name, async () => {
+    return this.#queue.run(v.name, async () => {
       if (this.#volumes.get(v.name) !== v) throw new VolumeError(`no such volume: ${v.name}`)
       if (v.mountedBy.size > 0) throw new VolumeError(`volume ${v.name} is in use (mounted for ${v.mountedBy.size} caller(s)); unmount it first`)
       if (v.running !== null) await this.#stop(v)
@@ -159,7 +148,7 @@ export class VolumeService {
   async mount(name: unknown, id: unknown): Promise<string> {
     const v = this.#get(name)
     const caller = callerId(id)
-    return this.#exclusive(v.name, async () => {
+    return this.#queue.run(v.name, async () => {
       if (this.#volumes.get(v.name) !== v) throw new VolumeError(`no such volume: ${v.name}`)
       if (v.running === null) await this.#start(v)
       if (!v.mountedBy.has(caller)) {
@@ -181,7 +170,7 @@ export class VolumeService {
   async unmount(name: unknown, id: unknown): Promise<void> {
     const v = this.#get(name)
     const caller = callerId(id)
-    return this.#exclusive(v.name, async () => {
+    return this.#queue.run(v.name, async () => {
       if (!v.mountedBy.has(caller)) throw new VolumeError(`volume ${v.name} is not mounted for ID ${shown(caller)}`)
       v.mountedBy.delete(caller)
       this.#save()
@@ -239,7 +228,7 @@ export class VolumeService {
   /** After a restart: mounts again every volume some caller still holds. */
   async restore(): Promise<void> {
     await Promise.all([...this.#volumes.values()].filter((v) => v.mountedBy.size > 0).map((v) =>
-      this.#exclusive(v.name, async () => {
+      this.#queue.run(v.name, async () => {
         if (v.running === null) await this.#start(v)
       }).catch((err: unknown) => {
         v.log.error({ event: 'remount-failed', err: describeError(err) }, `could not mount again after the restart: ${describeError(err)} (the next Mount tries again)`)
@@ -249,7 +238,7 @@ export class VolumeService {
   /** Unmounts everything (committing what open files hold); the state keeps who held what. */
   async shutdown(): Promise<void> {
     this.#closing.abort()
-    const pending = [...this.#locks.values()]
+    const pending = this.#queue.pending()
     await Promise.all([...this.#volumes.values()].filter((v) => v.running !== null).map((v) => this.#stop(v)))
     await Promise.all(pending)
     await Promise.all([...this.#volumes.values()].filter((v) => v.running !== null).map((v) => this.#stop(v)))
