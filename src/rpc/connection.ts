@@ -196,11 +196,13 @@ export class RpcConnection implements RpcTransport {
    * a socket counts as a reply): a sibling connection to the same server was just found silent for
    * a whole major timeout, and this one has no evidence of life either (RpcConnectionPool). Calls
    * in flight are resent on a fresh socket; an idle connection reconnects at its next call.
-   * Returns true when the socket was dropped.
+   * Returns true when the socket was dropped. A last reply exactly at `since` counts as silence,
+   * as in #onMajorTimeout: a sibling attached in the same millisecond as the failed call was sent
+   * has shown no more life than the silent connection.
    */
   dropIfSilentSince(since: number): boolean {
     const sock = this.#socket
-    if (sock === null || this.#connecting !== null || this.#lastReplyAt >= since) return false
+    if (sock === null || this.#connecting !== null || this.#lastReplyAt > since) return false
     this.#silentDestroyed = sock
     sock.destroy()
     return true
