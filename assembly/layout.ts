@@ -148,6 +148,12 @@ export const OP_GETPORT: u32 = 1
 export const OP_MNT: u32 = 2
 export const OP_UMNT: u32 = 3
 export const OP_NFS: u32 = 16 // + NFSPROC3_*
+export const OP_PMAP_SET: u32 = 4
+export const OP_PMAP_UNSET: u32 = 5
+/** decode: an RPC call message (the NLM GRANTED callback); encode: an accepted reply to it. */
+export const OP_CALL: u32 = 6
+export const OP_NLM: u32 = 64 // + NLMPROC4_* (up to FREE_ALL, 23)
+export const OP_NSM: u32 = 96 // + SM_* (1..6)
 
 // --- bounds (RFC 5531 §8.2, appendix A; RFC 1813 §2.4, §5.1.1) ---
 export const MAX_AUTH_BYTES: u32 = 400

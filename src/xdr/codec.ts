@@ -234,6 +234,24 @@ interface CoreExports {
   ARG_NAME2: WasmGlobal
 }
 
+/** What lock-codec.ts uses of an XdrCodec (XdrCodec.core()). */
+export interface CodecCore {
+  u8: Buffer
+  u32: Uint32Array
+  u64: BigUint64Array
+  /** Byte addresses of the ARG areas (layout.ts). */
+  areas: { mach: number; verf: number; fh1: number; fh2: number; name1: number; name2: number }
+  /** Word index of RES. */
+  res: number
+  /** Starts a call; returns the word index of ARG. */
+  begin(xid: number, cred: AuthSys | null): number
+  /** UTF-8 of s at `at`; its byte length, or -1 when over max. */
+  str(s: string, at: number, max: number): number
+  encode(op: number): Buffer
+  /** Decodes msg (wholly copied in); throws XdrDecodeError when malformed. */
+  decode(op: number, msg: Buffer): ReplyStatus
+}
+
 let instance: XdrCodec | undefined
 
 function badInt(what: string, v: unknown): never {
@@ -438,6 +456,25 @@ export class XdrCodec {
     const out = Buffer.allocUnsafe(n)
     this.#u8.copy(out, 0, this.#out, this.#out + n)
     return out
+  }
+
+  /**
+   * The same core for lock-codec.ts (NLM, NSM, portmapper SET): argument words, byte areas and
+   * result words of this instance, so the lock protocols share its one WASM module per thread.
+   */
+  core(): CodecCore {
+    this.#views()
+    return {
+      u8: this.#u8,
+      u32: this.#u32,
+      u64: this.#u64,
+      areas: { mach: this.#mach, verf: this.#verf, fh1: this.#fh1, fh2: this.#fh2, name1: this.#name1, name2: this.#name2 },
+      res: this.#res >>> 2,
+      begin: (xid, cred) => this.#begin(xid, cred),
+      str: (s, at, max) => this.#str(s, at, max),
+      encode: (op) => this.#encode(op),
+      decode: (op, msg) => this.#run(op, msg, null, Infinity),
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
