@@ -47,6 +47,11 @@ export interface RpcConnectionOptions {
   hard?: boolean
   /** Told when the server stops answering within a major timeout (false) and when it answers again (true). */
   onServerStatus?: (responding: boolean) => void
+  /**
+   * The server closed or reset the connection (not close(), not a drop for silence). A lock
+   * client hears a server restart this way: its locks are gone and must be reclaimed.
+   */
+  onDrop?: () => void
 }
 
 export interface RpcConnectionStats {
@@ -84,7 +89,6 @@ interface Pending {
 /** Reserved ports live in 512..1023; 1023 down to 665 stays clear of the well-known services. */
 const RESERVED_LOW = 512
 const RESERVED_HIGH = 1023
-const BIND_ATTEMPTS = 64
 /** Granularity of timeouts: one timer for the whole table instead of one per call. */
 const TICK_MS = 100
 const RECONNECT_MIN_MS = 50
@@ -300,17 +304,22 @@ export class RpcConnection implements RpcTransport {
   async #openSocket(): Promise<net.Socket> {
     const { host, port, reservedPort } = this.#opts
     if (!reservedPort) return connectOnce(host, port, undefined)
-    const span = RESERVED_HIGH - RESERVED_LOW + 1
-    let candidate = RESERVED_LOW + Math.floor(Math.random() * span)
+    // In random order over the whole range: other RPC clients on the host (libtirpc's
+    // bindresvport, a lock manager's status monitor calls) take reserved ports one after the
+    // other and leave them in TIME_WAIT for a minute, so the taken ones come in long runs and a
+    // scan from one random start can meet nothing but them.
+    const order = Array.from({ length: RESERVED_HIGH - RESERVED_LOW + 1 }, (_, i) => RESERVED_LOW + i)
     let last: RpcConnectError | null = null
-    for (let i = 0; i < BIND_ATTEMPTS; i++) {
+    for (let i = 0; i < order.length; i++) {
+      const j = i + Math.floor(Math.random() * (order.length - i))
+      const candidate = order[j]!
+      order[j] = order[i]!
       try {
         return await connectOnce(host, port, candidate)
       } catch (err) {
         last = err as RpcConnectError
         if (last.cause.code !== 'EADDRINUSE' && last.cause.code !== 'EADDRNOTAVAIL') throw last
       }
-      candidate = candidate === RESERVED_HIGH ? RESERVED_LOW : candidate + 1
     }
     throw last ?? new RpcConnectError(host, port, Object.assign(new Error('no reserved port free'), { code: 'EADDRINUSE' }))
   }
@@ -341,8 +350,10 @@ export class RpcConnection implements RpcTransport {
       if (this.#socket !== sock) return
       // A connection we dropped for its silence says nothing the timeout does not.
       if (sock !== this.#silentDestroyed) this.#lastDrop = dropped ?? 'the server closed the connection'
+      const ours = sock === this.#silentDestroyed
       this.#silentDestroyed = null
       this.#socket = null
+      if (!ours && !this.#closed) this.#opts.onDrop?.()
       for (const p of this.#pending.values()) p.sent = false
       if (this.#closed) return
       if (!this.#opts.reconnect) {

@@ -8,7 +8,7 @@ export { RpcConnection, type RpcConnectionOptions, type RpcConnectionStats } fro
 export { RpcConnectionPool, type RpcConnectionPoolOptions, DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_MAX_CALLS_IN_FLIGHT } from './pool.js'
 export type { RpcTransport } from './transport.js'
 export { ServerStatus } from './server-status.js'
-export { RecordReader, RecordError } from './record.js'
+export { RecordReader, RecordError, LAST_FRAGMENT } from './record.js'
 export { invoke } from './invoke.js'
 export { RpcServer, type RpcServerOptions } from './server.js'
 export * from './errors.js'
