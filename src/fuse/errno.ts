@@ -9,6 +9,7 @@ export const ENOTDIR = 20
 export const EINVAL = 22
 export const EROFS = 30
 export const ENAMETOOLONG = 36
+export const ENOLCK = 37
 export const ESTALE = 116
 
 /** An error raised by the front end itself (bad fd, read-only mount, …). */

@@ -13,12 +13,12 @@ import type { CallCredential } from '../proto/nfs3/index.js'
 import { ACCESS3_EXTEND, ACCESS3_MODIFY, ACCESS3_READ } from '../xdr/constants.js'
 import type { CreateRes, Entryplus3, Fattr3, Sattr3 } from '../xdr/types.js'
 import { GUARDED, NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3SOCK } from '../xdr/types.js'
-import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOTDIR, EPERM, EROFS, FsError } from './errno.js'
+import { EACCES, EBADF, EINVAL, EIO, ENAMETOOLONG, ENOLCK, ENOTDIR, EPERM, EROFS, FsError } from './errno.js'
 import type { FilesystemStats } from './filesystem.js'
 import { NodeTable, type Node } from './node-table.js'
 import {
   FOPEN_KEEP_CACHE, type DirSink, type KernelNotifier, type Negotiated, type NodeAttr, type NodeEntry, type NodeOpen,
-  type NodeOperations, type SetAttrs,
+  type NodeOperations, type SetAttrs, type FileLock, type SetLockOptions,
 } from './node-operations.js'
 import { OpenFile } from './open-file.js'
 import { accessBits, grants, NAME_MAX, onlyClearsSetId, READDIR_DIRCOUNT, READDIR_MAXCOUNT } from './nfs-rules.js'
@@ -26,6 +26,7 @@ import type { FuseStatfs } from './operations.js'
 import { ReadAheadBudget } from './read-ahead.js'
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, splitDev, toFuseStat } from './stat.js'
 import { WriteBudget } from './write-behind.js'
+import { F_UNLCK, type LockManager } from '../locks/index.js'
 
 export interface NfsNodesOptions {
   /** Negotiated READ size (FSINFO rtmax clamped). */
@@ -42,6 +43,11 @@ export interface NfsNodesOptions {
   /** Keep the page cache of a file across opens while its mtime and size are unchanged. */
   autoCache: boolean
   log: (line: string) => void
+  /**
+   * Locks taken on the server (NLM): fcntl locks when `posix`, flock when `flock`; absent or
+   * false, the kernel keeps that kind on this host (local_lock).
+   */
+  locks?: { manager: LockManager | null; posix: boolean; flock: boolean }
 }
 
 const O_ACCMODE = 3
@@ -523,18 +529,22 @@ export class NfsNodes implements NodeOperations {
     return false
   }
 
-  flush(fh: number): Promise<void> {
-    return this.#file(fh).file.sync()
+  async flush(fh: number, lockOwner?: bigint): Promise<void> {
+    const e = this.#file(fh)
+    // Data first: whoever gets the lock next reads it from the server.
+    await e.file.sync()
+    if (lockOwner !== undefined) await this.#opts.locks?.manager?.releaseOwner(e.node.fh, lockOwner, false)
   }
 
   fsync(fh: number, _datasync: boolean): Promise<void> {
     return this.#file(fh).file.sync()
   }
 
-  async release(fh: number): Promise<void> {
+  async release(fh: number, flockOwner?: bigint): Promise<void> {
     const e = this.#file(fh)
     try {
       await e.file.sync()
+      if (flockOwner !== undefined) await this.#opts.locks?.manager?.releaseOwner(e.node.fh, flockOwner, true)
     } finally {
       e.file.discard()
       this.#files.delete(fh)
@@ -551,6 +561,49 @@ export class NfsNodes implements NodeOperations {
     await this.#engine.remove(cred, dir, name).catch((err: Error) => {
       this.#opts.log(`could not remove ${name} (a file unlinked while open): ${err.message}`)
     })
+  }
+
+  // ---- locks ------------------------------------------------------------------------------
+  //
+  // As the kernel NFS client: a lock is the point where another host's writes become visible and
+  // ours must have reached the server. So dirty data goes out before a lock changes hands (lock
+  // and unlock), and after a lock is taken the page cache, readahead and attributes of the file
+  // are dropped, so what the new holder reads comes from the server.
+
+  lockModes(): { posix: boolean; flock: boolean } {
+    const l = this.#opts.locks
+    return { posix: l?.posix ?? false, flock: l?.flock ?? false }
+  }
+
+  async getlk(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock): Promise<FileLock> {
+    const manager = this.#lockManager()
+    const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+    const cred = await this.#cred(caller)
+    const r = await manager.getlk(cred.auth, n.fh, { owner, flock: false, type: lock.type, start: lock.start, end: lock.end })
+    return { type: r.type, start: r.start, end: r.end, pid: r.pid }
+  }
+
+  async setlk(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock, opts: SetLockOptions): Promise<void> {
+    const manager = this.#lockManager()
+    const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+    const cred = await this.#cred(caller)
+    await this.#syncNode(n)
+    await manager.setlk(cred.auth, n.fh, { owner, flock: opts.flock, type: lock.type, start: lock.start, end: lock.end }, opts.wait, opts.signal)
+    if (lock.type === F_UNLCK) return
+    this.#nodes.dropAttr(n)
+    for (const e of this.#files.values()) if (e.node === n) e.file.dropReadAhead()
+    this.#notify?.invalInode(n.id, 0, 0)
+  }
+
+  #lockManager(): LockManager {
+    const m = this.#opts.locks?.manager
+    // Negotiated but the server has no lock manager (said at mount): as the kernel client, ENOLCK.
+    if (m == null) throw new FsError(ENOLCK, 'no lock manager on the server')
+    return m
+  }
+
+  async #syncNode(n: Node): Promise<void> {
+    await Promise.all([...this.#files.values()].filter((e) => e.node === n).map((e) => e.file.sync()))
   }
 
   // ---- directories ------------------------------------------------------------------------

@@ -86,7 +86,37 @@ export interface Negotiated {
   maxRead: number
 }
 
+/**
+ * A byte-range lock as FUSE carries it (fuse_file_lock): TYPE is F_RDLCK 0, F_WRLCK 1, F_UNLCK 2;
+ * END is inclusive, 0x7fffffffffffffff (OFFSET_MAX) meaning to the end of the file. PID: the
+ * locking process (SETLK), or the holder to report (GETLK; 0 for one on another host).
+ */
+export interface FileLock {
+  type: number
+  start: bigint
+  end: bigint
+  pid: number
+}
+
+export interface SetLockOptions {
+  /** F_SETLKW or a blocking flock: wait for the lock instead of failing with EAGAIN. */
+  wait: boolean
+  /** flock(2) (the owner is the open file) rather than fcntl (the owner is the process's descriptor table). */
+  flock: boolean
+  /** Aborted when the kernel sends FUSE_INTERRUPT for this request (a signal): give up with EINTR. */
+  signal: AbortSignal
+}
+
 export interface NodeOperations {
+  /**
+   * Which locks the kernel should send (GETLK/SETLK/SETLKW) instead of keeping them on this host:
+   * fcntl (posix) and flock. Asked once, at INIT; absent: both stay local.
+   */
+  lockModes?(): { posix: boolean; flock: boolean }
+  /** F_GETLK: the lock that would conflict with LOCK of OWNER on the open file FH, or LOCK with type F_UNLCK. */
+  getlk?(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock): Promise<FileLock>
+  /** F_SETLK(W) and flock: take, change or (type F_UNLCK) release LOCK for OWNER. */
+  setlk?(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock, opts: SetLockOptions): Promise<void>
   /** The connection is up (INIT answered): what the kernel agreed to, and how to tell it of changes. */
   init?(negotiated: Negotiated, notify: KernelNotifier): void
   lookup(caller: Caller, parent: number, name: string): Promise<NodeEntry>
@@ -114,11 +144,14 @@ export interface NodeOperations {
    * kept is copied before the first await. Resolves with the bytes accepted.
    */
   write(caller: Caller, fh: number, data: Buffer, offset: number): Promise<number>
-  /** close(2) of one descriptor of the open file (there may be several: dup, fork). */
-  flush(fh: number): Promise<void>
+  /**
+   * close(2) of one descriptor of the open file (there may be several: dup, fork). LOCK_OWNER:
+   * the closing process's fcntl lock owner, whose locks on the file go with any close (POSIX).
+   */
+  flush(fh: number, lockOwner?: bigint): Promise<void>
   fsync(fh: number, datasync: boolean): Promise<void>
-  /** The last descriptor is gone; the handle is not used again. */
-  release(fh: number): Promise<void>
+  /** The last descriptor is gone; the handle is not used again. FLOCK_OWNER: set when the open file held a flock, which goes with it. */
+  release(fh: number, flockOwner?: bigint): Promise<void>
   opendir(caller: Caller, nodeid: number): Promise<NodeOpen>
   /** Entries from OFFSET (0: the start; else a nextOffset given before) into SINK until it is full or the directory ends. */
   readdirplus(caller: Caller, nodeid: number, fh: number, offset: bigint, sink: DirSink): Promise<void>

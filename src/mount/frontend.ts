@@ -8,6 +8,7 @@ import { FuseMount, NfsFilesystem, type FilesystemStats } from '../fuse/index.js
 import { KernelMount } from '../fuse/kernel/mount.js'
 import { NfsNodes } from '../fuse/nfs-nodes.js'
 import type { Frontend } from './options.js'
+import type { LockManager } from '../locks/index.js'
 
 export interface FrontEnd {
   mount(): Promise<void>
@@ -38,6 +39,8 @@ export interface FrontEndOptions {
   opTimeoutMs: number | false
   log: (line: string) => void
   onOpError?: (op: string, errno: number) => void
+  /** Kernel front end: the kinds of lock that go to the server, and who takes them there. */
+  locks?: { manager: LockManager | null; posix: boolean; flock: boolean }
 }
 
 /**
@@ -59,6 +62,7 @@ export function createFrontEnd(engine: Engine, identity: IdentityMap, root: Buff
       attrMaxAgeMs: o.attrMaxAgeMs,
       autoCache: o.autoCache,
       log: o.log,
+      ...(o.locks ? { locks: o.locks } : {}),
     })
     const mount = new KernelMount(o.mountpoint, fs, {
       fsname: o.fsname,

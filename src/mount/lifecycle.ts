@@ -8,13 +8,18 @@ import { XdrDecodeError } from '../xdr/errors.js'
 import { RpcTimeoutError } from '../rpc/errors.js'
 import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/constants.js'
 import { getport } from '../proto/portmap/client.js'
+import { NLM_PROG, NLM_VERS } from '../xdr/lock-codec.js'
+import type { AuthSys } from '../xdr/types.js'
+import { hostStatus, LockManager } from '../locks/index.js'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
 import { mnt, umnt } from '../proto/mount/client.js'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { EngineMetrics, InlineEngine, instrumentEngine, PooledEngine, type Engine, type EngineOptions } from '../engine/index.js'
 import { IdentityMap, checkRootReadable, loadLdapSettings, resolveLdapIdentity, type IdentityConfig } from '../identity/index.js'
 import { patchedBindingAvailable } from '../fuse/index.js'
-import { createFrontEnd, type FrontEnd } from './frontend.js'
-import { defaultWorkers, type MountOptions } from './options.js'
+import { createFrontEnd, type FrontEnd, type FrontEndOptions } from './frontend.js'
+import { defaultWorkers, serverLocks, type MountOptions } from './options.js'
 import { isMounted } from './mounts.js'
 import { mountStats, statsFields, statsLine, type MountStats } from './stats.js'
 
@@ -50,6 +55,8 @@ const STOP_COMMIT_GRACE_MS = 5000
 const STOP_POLL_MS = 250
 /** UMNT is a courtesy to the server's mount list: never let it hold up an exit. */
 const UMNT_TIMEOUT_MS = 2000
+/** Where mapnfs processes list their NLM grant callback ports (tmpfs: gone with a reboot, as they are). */
+const CALLBACK_REGISTRY = '/run/mapnfs/nlm-callbacks'
 
 export interface RunningMount {
   /** The mount point's real path. */
@@ -181,6 +188,20 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     const rootAttr = (await step(said(nfsServer, 'GETATTR', () => engine.getattr(raw, rootFh)))).attr!
     if (config.kind === 'mapped') checkRootReadable(rootAttr, config.uid, config.gid)
 
+    const lockKinds = serverLocks(o)
+    let locks: FrontEndOptions['locks']
+    if (lockKinds.posix || lockKinds.flock) {
+      const manager = await step(startLocks(o, codec, { ...rpc, reservedPort, mountpoint, mountAuth: mountCred, log: (line) => log(line, { event: 'locks' }) }), (m) => void m?.close())
+        .catch((err: Error) => {
+          if (err instanceof MountFailure) throw err
+          // As the kernel client: the mount works, its locks fail (ENOLCK) until mounted with nolock.
+          log(`locks: ${err.message}; fcntl and flock locks fail with ENOLCK on this mount (mount with nolock to keep them on this host)`, { level: 'warn', event: 'no-locks', server: host })
+          return null
+        })
+      if (manager !== null) cleanups.push(() => manager.close())
+      locks = { manager, ...lockKinds }
+    }
+
     const fuse = createFrontEnd(engine, identity, rootFh, {
       frontend: o.frontend,
       mountpoint,
@@ -199,6 +220,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
       opTimeoutMs: o.hard ? false : Math.max(60_000, 4 * timeoutMs * (o.retrans + 1)),
       log,
       ...(ctx.onOpError ? { onOpError: ctx.onOpError } : {}),
+      ...(locks ? { locks } : {}),
     })
     try {
       await fuse.mount()
@@ -268,6 +290,27 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     await undo()
     throw err
   }
+}
+
+/**
+ * The mount's lock manager: the server's NLM port (option, else its portmapper), this host's NSM
+ * state, the journal of this mount point. Rejects when the server has no lock manager (or it
+ * cannot be reached); a lockdir that cannot be used fails the mount (MountFailure).
+ */
+async function startLocks(o: MountOptions, codec: XdrCodec, c: { host: string; timeoutMs: number; retrans: number; reservedPort: boolean; mountpoint: string; mountAuth: AuthSys; log: (line: string) => void }): Promise<LockManager> {
+  const nlmPort = o.nlmPort ?? await getport(codec, { ...c, port: PMAP_PORT }, NLM_PROG, NLM_VERS)
+  let status
+  try {
+    status = hostStatus(o.lockDir)
+  } catch (err) {
+    throw new MountFailure(`lockdir ${o.lockDir}: ${(err as Error).message}`)
+  }
+  const key = createHash('sha256').update(`${o.sourceText}\0${c.mountpoint}`).digest('hex').slice(0, 24)
+  return LockManager.start({
+    codec, host: c.host, nlmPort, reservedPort: c.reservedPort, timeoutMs: c.timeoutMs, retrans: c.retrans,
+    callerName: hostname(), nsmState: status.state, journalPath: join(o.lockDir, 'mounts', `${key}.json`),
+    registryDir: CALLBACK_REGISTRY, mountAuth: c.mountAuth, log: c.log,
+  })
 }
 
 /**

@@ -65,6 +65,22 @@ export interface MountOptions {
   passwordFile?: string
   /** Operator settings file for LDAP (else MAPNFS_LDAP_CONFIG, else /etc/mapnfs/ldap.conf). */
   ldapConfig?: string
+  /** nfs(5) local_lock: which locks stay on this host (the rest go to the server through NLM). */
+  localLock: LocalLock
+  /** NLM port on the server (default: the portmapper's answer for program 100021 version 4). */
+  nlmPort?: number
+  /** Where lock state lives across runs: the per-mount journal and this host's NSM state. */
+  lockDir: string
+}
+
+export type LocalLock = 'none' | 'all' | 'flock' | 'posix'
+export const LOCAL_LOCKS: readonly LocalLock[] = ['none', 'all', 'flock', 'posix']
+export const DEFAULT_LOCK_DIR = '/var/lib/mapnfs/locks'
+
+/** Which kinds of lock go to the server: local_lock=none both, all neither, flock/posix the other one. */
+export function serverLocks(o: Pick<MountOptions, 'localLock' | 'frontend'>): { posix: boolean; flock: boolean } {
+  if (o.frontend !== 'kernel') return { posix: false, flock: false }
+  return { posix: o.localLock === 'none' || o.localLock === 'flock', flock: o.localLock === 'none' || o.localLock === 'posix' }
 }
 
 export type Frontend = 'kernel' | 'libfuse2'
@@ -76,6 +92,16 @@ export const DEFAULTS = {
   nconnect: 1,
   frontend: 'kernel' as Frontend,
 } as const
+
+function parseLocalLock(v: string): LocalLock {
+  if (!(LOCAL_LOCKS as readonly string[]).includes(v)) throw new UsageError(`Invalid 'local_lock' option (${LOCAL_LOCKS.join(', ')})`)
+  return v as LocalLock
+}
+
+function parseLockDir(v: string): string {
+  if (!v.startsWith('/')) throw new UsageError("Invalid 'lockdir' option (an absolute path)")
+  return v
+}
 
 function parseFrontend(v: string): Frontend {
   if (!(FRONTENDS as readonly string[]).includes(v)) throw new UsageError(`Invalid 'frontend' option (${FRONTENDS.join(' or ')})`)
@@ -105,8 +131,8 @@ export function defaultWorkers(cores: number): number {
 export const MAX_WORKERS = 16
 export const MAX_NCONNECT = 16
 
-const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats', 'workers', 'nconnect', 'frontend', 'writeback'])
-const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm', 'sync', 'async', 'writeback', 'nowriteback'])
+const VALUE_OPTIONS = new Set(['username', 'password', 'password-file', 'ldap-config', 'uid', 'gid', 'localuid', 'localgid', 'cache', 'version', 'vers', 'nfsport', 'mountport', 'timeo', 'retrans', 'auto_cache', 'readonly', 'ro', 'resvport', 'stats', 'workers', 'nconnect', 'frontend', 'writeback', 'local_lock', 'nlmport', 'lockdir'])
+const FLAG_OPTIONS = new Set(['ro', 'readonly', 'rw', 'resvport', 'noresvport', 'auto_cache', 'noauto_cache', 'cache', 'stats', 'hard', 'soft', 'perm', 'noperm', 'sync', 'async', 'writeback', 'nowriteback', 'lock', 'nolock'])
 
 export function parseSource(text: string): Source {
   const bad = (): never => {
@@ -278,8 +304,11 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
     nconnect: DEFAULTS.nconnect,
     frontend: DEFAULTS.frontend,
     writeback: false,
+    localLock: 'none',
+    lockDir: DEFAULT_LOCK_DIR,
   }
   let cacheSet = false
+  let localLockSet = false
   for (const [name, value] of opts) {
     const str = (): string => {
       if (value === true) throw new UsageError(`option '${name}' needs a value`)
@@ -314,6 +343,11 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
       case 'frontend': out.frontend = parseFrontend(str()); break
       case 'writeback': out.writeback = parseBool('writeback', value); break
       case 'nowriteback': out.writeback = false; break
+      case 'local_lock': out.localLock = parseLocalLock(str()); localLockSet = true; break
+      case 'nolock': out.localLock = parseBool('nolock', value) ? 'all' : 'none'; localLockSet = true; break
+      case 'lock': out.localLock = parseBool('lock', value) ? 'none' : 'all'; localLockSet = true; break
+      case 'nlmport': out.nlmPort = parsePort('nlmport', str()); break
+      case 'lockdir': out.lockDir = parseLockDir(str()); break
       case 'username': out.username = str(); break
       case 'password-file': out.passwordFile = str(); break
       case 'ldap-config': out.ldapConfig = str(); break
@@ -322,6 +356,11 @@ function buildMountOptions(sourceText: string, mountpoint: string, opts: [string
     }
   }
   if (out.writeback && out.frontend !== 'kernel') throw new UsageError("option 'writeback' needs frontend=kernel (libfuse 2 has no writeback cache)")
+  // libfuse 2 (fuse-native) passes no lock requests on: there, locks are local unless asked otherwise.
+  if (out.frontend !== 'kernel') {
+    if (localLockSet && out.localLock !== 'all') throw new UsageError("locks on the server (local_lock=none|flock|posix) need frontend=kernel (fuse-native passes no lock requests on); use local_lock=all or nolock")
+    out.localLock = 'all'
+  }
   if (out.username !== undefined) {
     const clash = [out.uid !== undefined ? 'uid' : '', out.gid !== undefined ? 'gid' : ''].filter(Boolean)
     if (clash.length > 0) throw new UsageError(`Not allowed options: ${clash.join(', ')}`)
@@ -419,6 +458,26 @@ FUSE front end:
                    READDIRPLUS, one kernel inode per NFS file). libfuse2: the fuse-native
                    bridge over libfuse 2 (128 KiB requests, path-based), kept while it is
                    measured; it can mount as a non-root user (user_allow_other). Default kernel.
+
+Locks (fcntl and flock, through the server's lock manager, NLM v4, as the kernel NFS client):
+  local_lock=none|all|flock|posix
+                   Which locks stay on this host (nfs(5)). none (default): fcntl byte-range
+                   locks and flock both go to the server, so processes on other hosts and other
+                   mounts see them; flock is a whole-file lock there, and F_GETLK reports a
+                   holder on another host with pid 0. all: every lock is local to this mount (as
+                   before NLM). flock / posix: that kind stays local, the other goes to the
+                   server. frontend=libfuse2 passes no lock requests on: its locks are local.
+  nolock, lock     nolock = local_lock=all; lock = local_lock=none.
+  nlmport=N        The server's NLM port (default: the portmapper's, program 100021 v4).
+  lockdir=DIR      Lock state kept across runs (default ${DEFAULT_LOCK_DIR}): a journal per mount
+                   of what it holds, so that the next mount on the same mount point releases
+                   the locks of a daemon that was killed, and this host's NSM state number.
+                   Blocked locks (F_SETLKW, flock without LOCK_NB) are granted by the server's
+                   callback (mapnfs registers NLM v4 with this host's portmapper when no other
+                   lock manager has; several mapnfs processes share the entry) or, failing
+                   that, found granted by asking again every second. After a server restart the
+                   locks held are reclaimed in its grace period; new locks wait for it to end.
+                   Locks are released on close as POSIX says; unmount releases what is left.
 
 Transport:
   version=3        NFS version; only 3 (or 3.0) is supported.

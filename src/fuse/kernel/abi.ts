@@ -247,6 +247,14 @@ export const WRITE_IN_SIZE = 40
 export const FSYNC_IN_SIZE = 16
 export const ACCESS_IN_SIZE = 8
 export const INTERRUPT_IN_SIZE = 8
+/** fuse_lk_in: fh u64, owner u64, lk (start u64, end u64, type u32, pid u32), lk_flags u32, padding u32. */
+export const LK_IN_SIZE = 48
+/** fuse_lk_out: lk. */
+export const LK_OUT_SIZE = 24
+/** lk_flags: the lock is a flock(2). */
+export const FUSE_LK_FLOCK = 1 << 0
+/** release_flags: the open file held a flock; release it with the file. */
+export const FUSE_RELEASE_FLOCK_UNLOCK = 1 << 1
 /** fuse_notify_inval_inode_out: ino u64, off i64, len i64. */
 export const NOTIFY_INVAL_INODE_OUT_SIZE = 24
 /** fuse_notify_inval_entry_out: parent u64, namelen u32, flags u32; then the name and a NUL. */

@@ -18,7 +18,7 @@
 import { constants } from 'node:os'
 import type { Caller } from '../../identity/index.js'
 import { toErrno } from '../errno.js'
-import type { KernelNotifier, Negotiated, NodeAttr, NodeEntry, NodeOpen, NodeOperations } from '../node-operations.js'
+import type { FileLock, KernelNotifier, Negotiated, NodeAttr, NodeEntry, NodeOpen, NodeOperations } from '../node-operations.js'
 import type { FuseStatfs } from '../operations.js'
 import * as abi from './abi.js'
 import {
@@ -128,6 +128,10 @@ export class Session {
   #init: InitInfo | undefined
   #negotiated: Negotiated | undefined
   #closed = false
+  /** Lock requests reach the filesystem (POSIX_LOCKS or FLOCK_LOCKS in force). */
+  #locks = false
+  /** SETLKW requests waiting for their lock, by unique: FUSE_INTERRUPT aborts them. */
+  readonly #waitingLocks = new Map<string, AbortController>()
   #resolveReady!: (i: InitInfo) => void
   #rejectReady!: (e: Error) => void
 
@@ -210,8 +214,12 @@ export class Session {
         for (let i = 0, o = A + abi.BATCH_FORGET_IN_SIZE; i < fit; i++, o += FORGET_ONE_SIZE) this.#forget(getU64(dv, o), getU64(dv, o + 8))
         return
       }
-      // The original request is still answered in full; ignoring INTERRUPT is allowed.
+      // Only a waiting lock gives up (EINTR); any other request is answered in full, which the
+      // protocol allows.
       case abi.FUSE_INTERRUPT:
+        need(n, abi.INTERRUPT_IN_SIZE)
+        this.#waitingLocks.get(uniqueKey(dv.getUint32(A, true), dv.getUint32(A + 4, true)))?.abort()
+        return
       // Answers to FUSE_NOTIFY_RETRIEVE, which we never send.
       case abi.FUSE_NOTIFY_REPLY:
         return
@@ -295,10 +303,16 @@ export class Session {
       }
       case abi.FUSE_FLUSH:
         need(n, abi.FLUSH_IN_SIZE)
-        return this.#empty(op, lo, hi, fs.flush(getU64(dv, A)))
-      case abi.FUSE_RELEASE:
+        return this.#empty(op, lo, hi, fs.flush(getU64(dv, A), this.#locks ? dv.getBigUint64(A + 16, true) : undefined))
+      case abi.FUSE_RELEASE: {
         need(n, abi.RELEASE_IN_SIZE)
-        return this.#empty(op, lo, hi, fs.release(getU64(dv, A)))
+        const flock = (dv.getUint32(A + 12, true) & abi.FUSE_RELEASE_FLOCK_UNLOCK) !== 0
+        return this.#empty(op, lo, hi, fs.release(getU64(dv, A), flock ? dv.getBigUint64(A + 16, true) : undefined))
+      }
+      case abi.FUSE_GETLK:
+      case abi.FUSE_SETLK:
+      case abi.FUSE_SETLKW:
+        return this.#lock(op, lo, hi, dv, n, nodeid)
       case abi.FUSE_RELEASEDIR:
         need(n, abi.RELEASE_IN_SIZE)
         return this.#empty(op, lo, hi, fs.releasedir(getU64(dv, A)))
@@ -317,8 +331,7 @@ export class Session {
       // Not implemented, answered so that the kernel stops asking. ENOSYS makes it remember per
       // connection: xattr calls then fail with EOPNOTSUPP, fsyncdir/syncfs succeed locally, lseek
       // uses the generic one, copy_file_range falls back to read/write, poll to DEFAULT_POLLMASK,
-      // STATX (7.39+, sent even to a 7.38 daemon) to GETATTR. Locks are never sent: POSIX_LOCKS
-      // and FLOCK_LOCKS are not negotiated, so the kernel keeps locks local.
+      // STATX (7.39+, sent even to a 7.38 daemon) to GETATTR.
       case abi.FUSE_FALLOCATE:
         return this.#replyError(lo, hi, EOPNOTSUPP)
       case abi.FUSE_IOCTL:
@@ -326,6 +339,39 @@ export class Session {
       default:
         return this.#replyError(lo, hi, ENOSYS)
     }
+  }
+
+  // ---- locks ------------------------------------------------------------------------------
+
+  #lock(op: number, lo: number, hi: number, dv: DataView, n: number, nodeid: number): void {
+    const fs = this.#fs
+    if (fs.getlk === undefined || fs.setlk === undefined) return this.#replyError(lo, hi, ENOSYS)
+    need(n, abi.LK_IN_SIZE)
+    const fh = getU64(dv, A)
+    const owner = dv.getBigUint64(A + 8, true)
+    const lock: FileLock = {
+      start: dv.getBigUint64(A + 16, true),
+      end: dv.getBigUint64(A + 24, true),
+      type: dv.getUint32(A + 32, true),
+      pid: dv.getUint32(A + 36, true),
+    }
+    const flock = (dv.getUint32(A + 40, true) & abi.FUSE_LK_FLOCK) !== 0
+    if (op === abi.FUSE_GETLK) return this.#settle(op, lo, hi, fs.getlk(caller(dv), nodeid, fh, owner, lock), (l) => this.#replyLock(lo, hi, l))
+    const abort = new AbortController()
+    const key = uniqueKey(lo, hi)
+    this.#waitingLocks.set(key, abort)
+    const p = fs.setlk(caller(dv), nodeid, fh, owner, lock, { wait: op === abi.FUSE_SETLKW, flock, signal: abort.signal })
+    p.then(() => this.#waitingLocks.delete(key), () => this.#waitingLocks.delete(key))
+    return this.#empty(op, lo, hi, p)
+  }
+
+  #replyLock(lo: number, hi: number, l: FileLock): void {
+    const d = this.#odv
+    d.setBigUint64(OUT_HEADER_SIZE, l.start, true)
+    d.setBigUint64(OUT_HEADER_SIZE + 8, l.end, true)
+    d.setUint32(OUT_HEADER_SIZE + 16, l.type, true)
+    d.setUint32(OUT_HEADER_SIZE + 20, l.pid, true)
+    this.#send(lo, hi, OUT_HEADER_SIZE + abi.LK_OUT_SIZE)
   }
 
   // ---- INIT -------------------------------------------------------------------------------
@@ -345,6 +391,7 @@ export class Session {
       return
     }
     if (this.#init !== undefined) throw new KernelFuseError('ERR_FUSE_REQUEST', EIO, 'second INIT')
+    const locks = this.#fs.lockModes?.() ?? { posix: false, flock: false }
     // Asked for (each: what it buys):
     //   ASYNC_READ      several READs of one file in flight (readahead in parallel)
     //   BIG_WRITES, MAX_PAGES + max_write   WRITEs up to max_write (1 MiB) instead of 4 KiB / 128 KiB
@@ -355,14 +402,18 @@ export class Session {
     //   EXPORT_SUPPORT  LOOKUP of "." and ".." may come (the mount can be re-exported)
     //   AUTO_INVAL_DATA the kernel drops a file's cached pages when it sees mtime/size change
     //   PARALLEL_DIROPS lookups and readdirs of one directory in parallel
-    // Not asked: POSIX_LOCKS/FLOCK_LOCKS (locks stay local), DONT_MASK (the kernel applies the
+    //   POSIX_LOCKS, FLOCK_LOCKS  fcntl and flock locks come to us (the filesystem's lockModes:
+    //                   NFS takes them on the server through NLM); else the kernel keeps them local
+    // Not asked: DONT_MASK (the kernel applies the
     // umask), SPLICE_* (no splice from JS), ABORT_ERROR (ENODEV is the one end-of-connection),
     // flags2 (SECURITY_CTX would add extensions to requests).
     const want = (abi.FUSE_ASYNC_READ | abi.FUSE_BIG_WRITES | abi.FUSE_MAX_PAGES | abi.FUSE_ASYNC_DIO | abi.FUSE_DO_READDIRPLUS |
       abi.FUSE_ATOMIC_O_TRUNC | abi.FUSE_HANDLE_KILLPRIV_V2 | abi.FUSE_EXPORT_SUPPORT | abi.FUSE_AUTO_INVAL_DATA |
       abi.FUSE_PARALLEL_DIROPS | abi.FUSE_INIT_EXT | (o.readdirplusAuto ? abi.FUSE_READDIRPLUS_AUTO : 0) |
-      (o.writebackCache ? abi.FUSE_WRITEBACK_CACHE : 0)) >>> 0
+      (o.writebackCache ? abi.FUSE_WRITEBACK_CACHE : 0) | (locks.posix ? abi.FUSE_POSIX_LOCKS : 0) |
+      (locks.flock ? abi.FUSE_FLOCK_LOCKS : 0)) >>> 0
     const granted = (want & kin.flags) >>> 0
+    this.#locks = (granted & (abi.FUSE_POSIX_LOCKS | abi.FUSE_FLOCK_LOCKS)) !== 0
     const maxWrite = (granted & abi.FUSE_BIG_WRITES) !== 0 ? o.maxWrite : 4096
     const reply: InitOut = {
       major: abi.FUSE_KERNEL_VERSION,
@@ -585,6 +636,11 @@ export class Session {
     writeStatfsOut(this.#odv, OUT_HEADER_SIZE, s)
     this.#send(lo, hi, OUT_HEADER_SIZE + STATFS_OUT_SIZE)
   }
+}
+
+/** A request's unique (u64) as a map key. */
+function uniqueKey(lo: number, hi: number): string {
+  return `${hi}:${lo}`
 }
 
 /** The request's caller, from its header. */

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, fuse: 4, mount: 5, daemon: 6, serve: 7, csi: 7, cli: 8 }
+const RANK: Record<string, number> = { xdr: 0, rpc: 1, proto: 2, engine: 3, locks: 3, fuse: 4, mount: 5, daemon: 6, serve: 7, csi: 7, cli: 8 }
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -15,7 +15,7 @@ function make(): { s: Session; replies: Buffer[]; logs: string[]; feed(b: Buffer
   const replies: Buffer[] = []
   const logs: string[] = []
   const ok = async (): Promise<never> => { throw new Error('filesystem called with a garbled request') }
-  const fs = new Proxy({}, { get: (_t, p) => (p === 'init' ? undefined : p === 'forget' ? () => undefined : p === 'lookup' ? async () => entry : ok) }) as NodeOperations
+  const fs = new Proxy({}, { get: (_t, p) => (p === 'init' || p === 'lockModes' ? undefined : p === 'forget' ? () => undefined : p === 'lookup' ? async () => entry : ok) }) as NodeOperations
   const s = new Session({ reply: (b, n) => { replies.push(Buffer.from(b.subarray(0, n))); return true }, notify: () => undefined }, fs, { log: (l) => logs.push(l) })
   const rbuf = Buffer.alloc(s.readBufferSize)
   const feed = (b: Buffer, n = b.length): void => { b.copy(rbuf); s.handle(rbuf, n) }
