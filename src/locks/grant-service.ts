@@ -204,7 +204,6 @@ export class GrantService {
   // ---- calls in ---------------------------------------------------------------------------------
 
   #onCall(msg: Buffer, reply: (record: Buffer) => void): void {
-    if (process.env.NLMDBG) console.log("callback call", msg.length)
     const c = this.#codec
     let call
     try {
