@@ -11,12 +11,12 @@
 
 import {
   ARG_NAME1, ARG_NAME2, ARG_FH1, ARG_FH2, A_NAME1_LEN, A_NAME2_LEN, A_FH1_LEN, A_FH2_LEN, A_U0, A_U1, A_U2,
-  A_U3, A_OFFSET_F64, A_SIZE_F64, A_XID, OUT_PTR, IN_PTR, MAX_AUTH_BYTES, R_STATUS, R_FLAGS, R_DATA_OFF,
-  R_DATA_LEN, R_FH_OFF, R_FH_LEN, R_U0, R_F0, R_KIND, FL_BOOL0, arg, argU64, res, resU64,
+  A_U3, A_OFFSET_F64, A_SIZE_F64, IN_PTR, R_STATUS, R_FLAGS, R_DATA_OFF,
+  R_DATA_LEN, R_FH_OFF, R_FH_LEN, R_U0, R_F0, R_KIND, FL_BOOL0, arg, argU64, res, resGet, resU64,
 } from './layout'
-import { OK, ERR_ENC_NAME, ERR_ENC_FH, ERR_ENC_OP, ERR_NAME_TOO_LONG, ERR_FH_TOO_LONG, ERR_VERF_TOO_LONG, ERR_MSG_TYPE, ERR_BAD_OP } from './status'
-import { writeCallHeader, finishRecord } from './rpc'
-import { rdU32, rdU64, rdBool, rdOpaqueVar, opaqueLen, readerError, writerInit, wrU32, wrU64, wrBool, wrOpaqueVar } from './xdr'
+import { OK, ERR_ENC_NAME, ERR_ENC_FH, ERR_ENC_OP, ERR_NAME_TOO_LONG, ERR_FH_TOO_LONG, ERR_BAD_OP } from './status'
+import { writeCallHeader, writeReplyHeader, readCallHeader, finishRecord } from './rpc'
+import { rdU32, rdU64, rdBool, rdOpaqueVar, opaqueLen, readerError, wrU32, wrU64, wrBool, wrOpaqueVar } from './xdr'
 
 export const NLM_PROG: u32 = 100021
 export const NLM_V4: u32 = 4
@@ -144,7 +144,6 @@ export function decodeNlm(test: bool): i32 {
 
 // ---- the GRANTED callback: a call in, a reply out (RFC 5531 §9) ------------------------------
 
-const CALL: u32 = 0
 const RPC_VERS: u32 = 2
 
 /**
@@ -154,23 +153,12 @@ const RPC_VERS: u32 = 2
  * R_DATA_OFF/LEN, svid R_U0+10, l_offset R_F0, l_len R_F0+2; R_KIND is 1 when they were decoded.
  */
 export function decodeCall(): i32 {
-  res(R_U0, rdU32())
-  const mtype = rdU32()
-  if (readerError() != 0) return readerError()
-  if (mtype != CALL) return ERR_MSG_TYPE
-  const rpcvers = rdU32()
-  const prog = rdU32()
-  const vers = rdU32()
-  const proc = rdU32()
-  res(R_U0 + 1, rpcvers)
-  res(R_U0 + 2, prog)
-  res(R_U0 + 3, vers)
-  res(R_U0 + 4, proc)
-  res(R_U0 + 5, rdU32()) // credential flavor; its body is skipped
-  rdOpaqueVar(MAX_AUTH_BYTES, ERR_VERF_TOO_LONG)
-  rdU32() // verifier
-  rdOpaqueVar(MAX_AUTH_BYTES, ERR_VERF_TOO_LONG)
-  if (readerError() != 0) return readerError()
+  const header = readCallHeader()
+  if (header != OK) return header
+  const rpcvers = resGet(R_U0 + 1)
+  const prog = resGet(R_U0 + 2)
+  const vers = resGet(R_U0 + 3)
+  const proc = resGet(R_U0 + 4)
   if (rpcvers != RPC_VERS || prog != NLM_PROG || vers != NLM_V4) return OK
   if (proc != NLMPROC4_GRANTED && proc != NLMPROC4_GRANTED_MSG) return OK
   rdCookie()
@@ -196,11 +184,8 @@ export function decodeCall(): i32 {
 }
 
 // accept_stat (RFC 5531 §9)
-const MSG_ACCEPTED: u32 = 0
-const REPLY: u32 = 1
 const SUCCESS: u32 = 0
 const PROG_MISMATCH: u32 = 2
-const AUTH_NONE: u32 = 0
 
 /**
  * A reply to A_XID with accept_stat A_U0 (SUCCESS, PROG_UNAVAIL, PROG_MISMATCH with A_U1..A_U2 as
@@ -209,15 +194,9 @@ const AUTH_NONE: u32 = 0
  */
 export function encodeReply(): i32 {
   if (arg(A_FH2_LEN) > COOKIE_MAX) return ERR_ENC_FH
-  writerInit(OUT_PTR + 4)
-  wrU32(arg(A_XID))
-  wrU32(REPLY)
-  wrU32(MSG_ACCEPTED)
-  wrU32(AUTH_NONE)
-  wrU32(0)
   const astat = arg(A_U0)
   if (astat > 5) return ERR_BAD_OP
-  wrU32(astat)
+  writeReplyHeader(astat)
   if (astat == PROG_MISMATCH) {
     wrU32(arg(A_U1))
     wrU32(arg(A_U2))

@@ -3,7 +3,7 @@
 
 import {
   OUT_PTR, ARG_MACH, A_XID, A_FLAVOR, A_STAMP, A_UID, A_GID, A_NGIDS, A_MACH_LEN, A_GIDS,
-  MAX_AUTH_BYTES, MAX_MACHINENAME, MAX_GIDS, R_KIND, R_LOW, R_HIGH, arg, res,
+  MAX_AUTH_BYTES, MAX_MACHINENAME, MAX_GIDS, R_KIND, R_LOW, R_HIGH, R_U0, arg, res,
 } from './layout'
 import {
   OK, ERR_MSG_TYPE, ERR_REPLY_STAT, ERR_ACCEPT_STAT, ERR_REJECT_STAT, ERR_VERF_TOO_LONG,
@@ -68,6 +68,41 @@ export function writeCallHeader(prog: u32, vers: u32, proc: u32, withCred: bool)
   wrU32(AUTH_NONE)
   wrU32(0)
   return OK
+}
+
+/**
+ * Starts an accepted reply to A_XID (RFC 5531 §9): (xid, REPLY, MSG_ACCEPTED, an AUTH_NONE
+ * verifier, accept_stat ASTAT). The caller writes what follows the status, then finishRecord().
+ */
+export function writeReplyHeader(astat: u32): void {
+  writerInit(OUT_PTR + 4)
+  wrU32(arg(A_XID))
+  wrU32(REPLY)
+  wrU32(MSG_ACCEPTED)
+  wrU32(AUTH_NONE)
+  wrU32(0)
+  wrU32(astat)
+}
+
+/**
+ * Reads the header of the call message in IN (RFC 5531 §9) into RES: R_U0 xid, R_U0+1 rpcvers,
+ * R_U0+2 prog, R_U0+3 vers, R_U0+4 proc, R_U0+5 credential flavor (its body and the verifier are
+ * skipped, bounded). Returns OK with the reader at the call's arguments, or a negative status.
+ */
+export function readCallHeader(): i32 {
+  res(R_U0, rdU32())
+  const mtype = rdU32()
+  if (readerError() != 0) return readerError()
+  if (mtype != CALL) return ERR_MSG_TYPE
+  res(R_U0 + 1, rdU32())
+  res(R_U0 + 2, rdU32())
+  res(R_U0 + 3, rdU32())
+  res(R_U0 + 4, rdU32())
+  res(R_U0 + 5, rdU32())
+  rdOpaqueVar(MAX_AUTH_BYTES, ERR_VERF_TOO_LONG)
+  rdU32()
+  rdOpaqueVar(MAX_AUTH_BYTES, ERR_VERF_TOO_LONG)
+  return readerError()
 }
 
 /**

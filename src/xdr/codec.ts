@@ -72,79 +72,77 @@ export function xdrPadLength(n: number): number {
   return (4 - (n & 3)) & 3
 }
 
-// --- word indexes and selectors; keep in sync with assembly/layout.ts (the vectors check both) ---
-const A_XID = 0
-const A_FLAVOR = 1
-const A_STAMP = 2
-const A_UID = 3
-const A_GID = 4
-const A_NGIDS = 5
-const A_MACH_LEN = 6
-const A_PROG = 7
-const A_VERS = 8
-const A_GIDS = 9
-const A_FH1_LEN = 25
-const A_FH2_LEN = 26
-const A_NAME1_LEN = 27
-const A_NAME2_LEN = 28
-const A_U0 = 29
-const A_U1 = 30
-const A_U2 = 31
-const A_OFFSET_F64 = 34
-const A_SIZE_F64 = 36
-const A_COOKIE_U64 = 38
-const A_SATTR_FLAGS = 40
-const A_MODE = 41
-const A_SUID = 42
-const A_SGID = 43
-const A_ATIME_HOW = 44 // then seconds at +1, nseconds at +2
-const A_MTIME_HOW = 47 // then seconds at +1, nseconds at +2
-const A_GUARD = 50
-const A_GUARD_S = 51
-const A_GUARD_NS = 52
-const A_SPEC1 = 53
-const A_SPEC2 = 54
-const SATTR_MODE = 1
-const SATTR_UID = 2
-const SATTR_GID = 4
-const SATTR_SIZE = 8
-
-const R_KIND = 0
-const R_LOW = 1
-const R_HIGH = 2
-const R_STATUS = 3
-const R_FLAGS = 4
-const R_COUNT = 5
-const R_ATTR_A = 8
-const R_ATTR_B = 30
-const R_FH_OFF = 52
-const R_FH_LEN = 53
-const R_DATA_OFF = 54
-const R_DATA_LEN = 55
-const R_U0 = 56
-const R_F0 = 68
-const R_FLAVORS = 84
-const FL_ATTR_A = 1
-const FL_ATTR_B = 2
-const FL_FH = 4
-const FL_EOF = 8
-const FL_BOOL0 = 16
-
-const FA_SIZE_F64 = 14
-const E_FLAGS = 0
-const E_NAME_OFF = 1
-const E_NAME_LEN = 2
-const E_FH_OFF = 3
-const E_FH_LEN = 4
-const E_COOKIE_U64 = 6
-const E_FILEID_U64 = 8
-const E_ATTR = 10
-
-const OP_NULL = 0
-const OP_GETPORT = 1
-const OP_MNT = 2
-const OP_UMNT = 3
-const OP_NFS = 16
+import {
+  A_XID,
+  A_FLAVOR,
+  A_STAMP,
+  A_UID,
+  A_GID,
+  A_NGIDS,
+  A_MACH_LEN,
+  A_PROG,
+  A_VERS,
+  A_GIDS,
+  A_FH1_LEN,
+  A_FH2_LEN,
+  A_NAME1_LEN,
+  A_NAME2_LEN,
+  A_U0,
+  A_U1,
+  A_U2,
+  A_OFFSET,
+  A_SIZE,
+  A_COOKIE_U64,
+  A_SATTR_FLAGS,
+  A_MODE,
+  A_SUID,
+  A_SGID,
+  A_ATIME_HOW,
+  A_MTIME_HOW,
+  A_GUARD,
+  A_GUARD_S,
+  A_GUARD_NS,
+  A_SPEC1,
+  A_SPEC2,
+  SATTR_MODE,
+  SATTR_UID,
+  SATTR_GID,
+  SATTR_SIZE,
+  R_KIND,
+  R_LOW,
+  R_HIGH,
+  R_STATUS,
+  R_FLAGS,
+  R_COUNT,
+  R_ATTR_A,
+  R_ATTR_B,
+  R_FH_OFF,
+  R_FH_LEN,
+  R_DATA_OFF,
+  R_DATA_LEN,
+  R_U0,
+  R_F0,
+  R_FLAVORS,
+  FL_ATTR_A,
+  FL_ATTR_B,
+  FL_FH,
+  FL_EOF,
+  FL_BOOL0,
+  FA_SIZE_F64,
+  E_FLAGS,
+  E_NAME_OFF,
+  E_NAME_LEN,
+  E_FH_OFF,
+  E_FH_LEN,
+  E_COOKIE_U64,
+  E_FILEID_U64,
+  E_ATTR,
+  OP_NULL,
+  OP_GETPORT,
+  OP_MNT,
+  OP_UMNT,
+  OP_NFS,
+} from './layout.js'
 
 const AUTH_NONE = 0
 const AUTH_SYS = 1
@@ -424,7 +422,7 @@ export class XdrCodec {
     }
     if (s.size !== undefined) {
       flags |= SATTR_SIZE
-      this.#f64[(a + A_SIZE_F64) >>> 1] = u53(s.size, 'size')
+      this.#f64[(a + A_SIZE) >>> 1] = u53(s.size, 'size')
     }
     w[a + A_SATTR_FLAGS] = flags
     this.#time(a + A_ATIME_HOW, s.atime)
@@ -576,7 +574,7 @@ export class XdrCodec {
     const a = this.#begin(xid, cred)
     this.#fh(a, A_FH1_LEN, this.#fh1, fh)
     const w = this.#u32
-    this.#f64[(a + A_OFFSET_F64) >>> 1] = u53(offset, 'offset')
+    this.#f64[(a + A_OFFSET) >>> 1] = u53(offset, 'offset')
     w[a + A_U0] = u32(count, 'count')
     w[a + A_U1] = u32(stable, 'stable')
     w[a + A_U2] = u32(dataLength, 'dataLength')
@@ -737,7 +735,7 @@ export class XdrCodec {
   #offCount(xid: number, cred: AuthSys | null, fh: Buffer, offset: number, count: number, proc: number): Buffer {
     const a = this.#begin(xid, cred)
     this.#fh(a, A_FH1_LEN, this.#fh1, fh)
-    this.#f64[(a + A_OFFSET_F64) >>> 1] = u53(offset, 'offset')
+    this.#f64[(a + A_OFFSET) >>> 1] = u53(offset, 'offset')
     this.#u32[a + A_U0] = u32(count, 'count')
     return this.#encode(OP_NFS + proc)
   }

@@ -6,31 +6,10 @@ import type { Decoded, CodecCore, XdrCodec } from './codec.js'
 import { XdrEncodeError } from './errors.js'
 import type { AuthSys } from './types.js'
 
-// ARG words and RES words (assembly/layout.ts)
-const A_FH1_LEN = 25
-const A_FH2_LEN = 26
-const A_NAME1_LEN = 27
-const A_NAME2_LEN = 28
-const A_U0 = 29
-const A_U1 = 30
-const A_U2 = 31
-const A_U3 = 32
-const A_OFFSET_U64 = 34
-const A_SIZE_U64 = 36
-const R_KIND = 0
-const R_STATUS = 3
-const R_FLAGS = 4
-const R_FH_OFF = 52
-const R_DATA_OFF = 54
-const R_U0 = 56
-const R_F0 = 68
-const FL_BOOL0 = 16
-
-const OP_PMAP_SET = 4
-const OP_PMAP_UNSET = 5
-const OP_CALL = 6
-const OP_NLM = 64
-const OP_NSM = 96
+import {
+  A_FH1_LEN, A_FH2_LEN, A_NAME1_LEN, A_NAME2_LEN, A_OFFSET, A_SIZE, A_U0, A_U1, A_U2, A_U3, FL_BOOL0, OP_CALL, OP_NLM,
+  OP_NSM, OP_PMAP_SET, OP_PMAP_UNSET, R_DATA_OFF, R_F0, R_FH_OFF, R_FLAGS, R_KIND, R_STATUS, R_U0,
+} from './layout.js'
 
 /** XNFS NLM program and procedure numbers (nlm4 numbering). */
 export const NLM_PROG = 100021
@@ -163,8 +142,8 @@ export class LockCodec {
     this.#bytes(a, A_FH1_LEN, areas.fh1, l.fh, FH_MAX, 'fh')
     this.#bytes(a, A_NAME2_LEN, areas.name2, l.oh, MAXNETOBJ_SZ, 'oh')
     u32[a + A_U1] = i32(l.svid, 'svid')
-    w64[(a + A_OFFSET_U64) >>> 1] = u64(l.offset, 'l_offset')
-    w64[(a + A_SIZE_U64) >>> 1] = u64(l.len, 'l_len')
+    w64[(a + A_OFFSET) >>> 1] = u64(l.offset, 'l_offset')
+    w64[(a + A_SIZE) >>> 1] = u64(l.len, 'l_len')
   }
 
   // ---- NLM v4 calls --------------------------------------------------------------------------
