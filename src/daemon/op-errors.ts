@@ -8,7 +8,9 @@ import { errnoName } from '../engine/index.js'
  * Errors an application meets in normal work (a lookup of a missing name, a refused permission):
  * counted, logged at debug. Anything else is worth a warning.
  */
-const ANSWERS = new Set(['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ENODATA', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ELOOP', 'ERANGE', 'EROFS', 'ENOTTY', 'EBADF'])
+const ANSWERS = new Set(['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ENODATA', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ELOOP', 'ERANGE', 'EROFS', 'ENOTTY', 'EBADF',
+  // A lock held by someone else (F_SETLK, LOCK_NB), a lock wait ended by a signal.
+  'EAGAIN', 'EWOULDBLOCK', 'EINTR'])
 /** At most one warning per op and errno in this period; the rest are counted into the next. */
 const WARN_EVERY_MS = 10_000
 

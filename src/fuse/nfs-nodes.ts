@@ -587,7 +587,8 @@ export class NfsNodes implements NodeOperations {
     const manager = this.#lockManager()
     const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
     const cred = await this.#cred(caller)
-    await this.#syncNode(n)
+    // A failed write is reported at the next write, fsync or close, as ever; the lock goes on.
+    await this.#syncNode(n).catch(() => undefined)
     await manager.setlk(cred.auth, n.fh, { owner, flock: opts.flock, type: lock.type, start: lock.start, end: lock.end }, opts.wait, opts.signal)
     if (lock.type === F_UNLCK) return
     this.#nodes.dropAttr(n)

@@ -3,4 +3,4 @@
 export { LockManager, F_RDLCK, F_WRLCK, F_UNLCK, type LockArgs, type LockInfo, type LockManagerOptions, type LockStats } from './lock-manager.js'
 export { TO_EOF } from './held-locks.js'
 export { LockInterruptedError, LockRequestError } from './errors.js'
-export { hostStatus, type HostStatus } from './nsm.js'
+export { hostStatus, rememberServer, type HostStatus } from './nsm.js'

@@ -88,6 +88,8 @@ const GRACE_RETRY_MS = 1000
 /** How long a blocked lock waits for a GRANTED callback before asking again. */
 const POLL_WITH_CALLBACK_MS = 5000
 const POLL_WITHOUT_CALLBACK_MS = 1000
+/** How long unmount waits for the server to take back what is still held. */
+const CLOSE_RELEASE_MS = 5000
 
 interface Waiter {
   fhHex: string
@@ -153,7 +155,8 @@ export class LockManager {
     checkArgs(a)
     if (a.type === F_UNLCK) return { type: F_UNLCK, start: a.start, end: a.end, pid: 0 }
     await this.#reclaim
-    const owner = this.#owner(fh, a, auth)
+    // TEST names the owner so that its own locks do not count; an owner not yet known has none.
+    const owner = this.#owners.get(ownerKey(fh, a.owner, a.flock)) ?? this.#newOwner(fh, a, auth)
     for (;;) {
       this.#stats.tests++
       const res = await this.#client.test(auth, a.type === F_WRLCK, this.#nlmLock(owner, a.start, a.end))
@@ -180,8 +183,11 @@ export class LockManager {
   async setlk(auth: AuthSys, fh: Buffer, a: LockArgs, wait: boolean, signal?: AbortSignal): Promise<void> {
     checkArgs(a)
     await this.#reclaim
+    if (a.type === F_UNLCK) {
+      const held = this.#owners.get(ownerKey(fh, a.owner, a.flock))
+      return held === undefined ? undefined : this.#unlock(held, a.start, a.end)
+    }
     const owner = this.#owner(fh, a, auth)
-    if (a.type === F_UNLCK) return this.#unlock(owner, a.start, a.end)
     owner.auth = auth
     const exclusive = a.type === F_WRLCK
     const lock = this.#nlmLock(owner, a.start, a.end)
@@ -211,6 +217,8 @@ export class LockManager {
         // The server still has our request queued: withdraw it (a grant in between is undone by CANCEL too).
         await this.#client.cancel(auth, exclusive, lock).catch((e: Error) => this.#o.log(`lock: CANCEL failed: ${e.message}`))
       }
+      // An owner that holds nothing is forgotten (it gets a fresh svid next time).
+      if (owner.ranges.length === 0) this.#owners.delete(owner.key)
       throw err
     } finally {
       this.#waiters.delete(waiter)
@@ -236,16 +244,21 @@ export class LockManager {
     if (this.#closed) return
     this.#closed = true
     let failed = 0
-    for (const o of this.#owners.values()) {
-      if (o.ranges.length === 0) continue
-      try {
-        await this.#unlock(o, 0n, TO_EOF)
-      } catch (err) {
-        failed++
-        this.#o.log(`lock: could not release a lock at unmount (the next mount here releases it): ${(err as Error).message}`)
+    const releaseAll = async (): Promise<void> => {
+      for (const o of [...this.#owners.values()]) {
+        if (o.ranges.length === 0) continue
+        try {
+          await this.#unlock(o, 0n, TO_EOF)
+        } catch (err) {
+          failed++
+          this.#o.log(`lock: could not release a lock at unmount (the next mount here releases it): ${(err as Error).message}`)
+        }
       }
     }
-    if (failed === 0) this.#journal.remove()
+    // A server that does not answer must not hold the unmount: the journal keeps what is left.
+    const done = await Promise.race([releaseAll().then(() => true), sleep(CLOSE_RELEASE_MS).then(() => false)])
+    if (!done) this.#o.log(`lock: the lock manager did not answer within ${CLOSE_RELEASE_MS / 1000} s at unmount; the next mount here releases what is left`)
+    else if (failed === 0) this.#journal.remove()
     for (const w of this.#waiters) w.wake?.()
     await this.#grants.remove(this.#tag)
     await this.#client.close()
@@ -254,18 +267,22 @@ export class LockManager {
   // ---- owners ---------------------------------------------------------------------------------
 
   #owner(fh: Buffer, a: LockArgs, auth: AuthSys): LockOwner {
-    const key = ownerKey(fh, a.owner, a.flock)
-    let o = this.#owners.get(key)
+    let o = this.#owners.get(ownerKey(fh, a.owner, a.flock))
     if (o === undefined) {
-      const oh = Buffer.alloc(TAG_BYTES + 9)
-      this.#tag.copy(oh, 0)
-      oh[TAG_BYTES] = a.flock ? 0x66 : 0x70 // 'f' / 'p'
-      oh.writeBigUInt64BE(BigInt.asUintN(64, a.owner), TAG_BYTES + 1)
-      this.#svid = this.#svid >= 0x7fffffff ? 1 : this.#svid + 1
-      o = { key, fh: Buffer.from(fh), oh, svid: this.#svid, flock: a.flock, auth, ranges: [] }
-      this.#owners.set(key, o)
+      o = this.#newOwner(fh, a, auth)
+      this.#owners.set(o.key, o)
     }
     return o
+  }
+
+  /** The owner handle: this mount's tag, the kind ('f' flock / 'p' fcntl), the kernel's owner id. */
+  #newOwner(fh: Buffer, a: LockArgs, auth: AuthSys): LockOwner {
+    const oh = Buffer.alloc(TAG_BYTES + 9)
+    this.#tag.copy(oh, 0)
+    oh[TAG_BYTES] = a.flock ? 0x66 : 0x70
+    oh.writeBigUInt64BE(BigInt.asUintN(64, a.owner), TAG_BYTES + 1)
+    this.#svid = this.#svid >= 0x7fffffff ? 1 : this.#svid + 1
+    return { key: ownerKey(fh, a.owner, a.flock), fh: Buffer.from(fh), oh, svid: this.#svid, flock: a.flock, auth, ranges: [] }
   }
 
   #nlmLock(o: LockOwner, start: bigint, end: bigint): NlmLock {

@@ -10,7 +10,8 @@ import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/consta
 import { getport } from '../proto/portmap/client.js'
 import { NLM_PROG, NLM_VERS } from '../xdr/lock-codec.js'
 import type { AuthSys } from '../xdr/types.js'
-import { hostStatus, LockManager } from '../locks/index.js'
+import { hostStatus, LockManager, rememberServer } from '../locks/index.js'
+import { notifyReboot } from '../proto/nsm/client.js'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { mnt, umnt } from '../proto/mount/client.js'
@@ -305,6 +306,16 @@ async function startLocks(o: MountOptions, codec: XdrCodec, c: { host: string; t
   } catch (err) {
     throw new MountFailure(`lockdir ${o.lockDir}: ${(err as Error).message}`)
   }
+  if (status.rebooted) {
+    // The first mount after a reboot: servers still hold what this host locked before it.
+    for (const server of status.servers) {
+      await notifyReboot(codec, { host: server, port: PMAP_PORT, timeoutMs: c.timeoutMs, retrans: c.retrans }, [hostname()], status.state).then(
+        (names) => c.log(`this host rebooted: told the status monitor on ${server} (SM_NOTIFY as ${names.join(', ')}, state ${status.state}); it drops the locks held before`),
+        (err: Error) => c.log(`this host rebooted, but the status monitor on ${server} could not be told (${err.message}): locks held there before the reboot stay until it is`),
+      )
+    }
+  }
+  rememberServer(o.lockDir, c.host)
   const key = createHash('sha256').update(`${o.sourceText}\0${c.mountpoint}`).digest('hex').slice(0, 24)
   return LockManager.start({
     codec, host: c.host, nlmPort, reservedPort: c.reservedPort, timeoutMs: c.timeoutMs, retrans: c.retrans,

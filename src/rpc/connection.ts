@@ -154,6 +154,11 @@ export class RpcConnection implements RpcTransport {
     return this.#pending.size
   }
 
+  /** The address this end of the connection has (what the server sees as the client's), while connected. */
+  get localAddress(): string | undefined {
+    return this.#socket?.localAddress
+  }
+
   /** True when calls retry until answered (hard) instead of failing at their major timeout (soft). */
   get hard(): boolean {
     return this.#hard
