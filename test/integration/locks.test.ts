@@ -4,7 +4,7 @@
 // (test/fixtures/locker.py: fcntl F_SETLK/F_SETLKW/F_GETLK and flock), through the FUSE mount.
 import * as assert from 'uvu/assert'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { lockPortOptions, makeExportDir, nfsSource, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint, makeTempDir, projectRoot } from '../fixtures/paths.js'
@@ -160,6 +160,19 @@ s.test('fcntl: F_SETLKW through B waits, and proceeds as soon as A unlocks (the 
   }
 })
 
+s.test('a waiting F_SETLKW interrupted by a signal fails with EINTR and leaves nothing queued on the server', async () => {
+  const f = file('interrupt.txt')
+  const h = hold('fcntl', 'write', f.a)
+  await h.locked
+  try {
+    assert.is(await locker('wait', 'fcntl', 'write', f.b, '1'), 'EINTR')
+  } finally {
+    await h.release()
+  }
+  // Had the request stayed queued, the server would now grant it to B's exited owner; A gets it.
+  assert.is(await locker('try', 'fcntl', 'write', f.a), 'ok')
+})
+
 s.test('flock: an exclusive flock through A blocks B (LOCK_NB: EAGAIN; blocking: granted when A closes)', async () => {
   const f = file('flock.txt')
   const h = hold('flock', 'write', f.a)
@@ -221,6 +234,35 @@ s.test('a daemon killed while holding a lock: its next run on the mount point re
   await ctx.a.stderrLine(/released 1 lock\(s\) a previous run of this mount left/, 0, 20_000)
   assert.is(await locker('try', 'fcntl', 'write', f.b), 'ok')
   assert.not.ok(existsSync(join(ctx.lockDirA, 'mounts')) && readdirSync(join(ctx.lockDirA, 'mounts')).length > 0, 'journal emptied')
+})
+
+s.test('the host rebooted (another boot id): the first mount after it tells the server\'s statd (SM_NOTIFY), which drops the old locks', async () => {
+  const f = file('reboot.txt')
+  const h = hold('fcntl', 'write', f.a)
+  await h.locked
+  ctx.a.kill('SIGKILL')
+  await ctx.a.exited
+  await h.release()
+  assert.is(await locker('try', 'fcntl', 'write', f.b), 'EAGAIN')
+  // What a reboot leaves: no daemon journal (it is the status monitor's job now), another boot id.
+  rmSync(join(ctx.lockDirA, 'mounts'), { recursive: true, force: true })
+  const statePath = join(ctx.lockDirA, 'nsm-state.json')
+  const before = JSON.parse(readFileSync(statePath, 'utf8')) as { bootId: string; state: number; servers: string[] }
+  assert.equal(before.servers, ['127.0.0.1'])
+  writeFileSync(statePath, JSON.stringify({ ...before, bootId: 'a-boot-before-this-one' }))
+  if (isMounted(ctx.mountpointA)) fusermountSync(ctx.mountpointA)
+  await ctx.remountA()
+  await ctx.a.stderrLine(/this host rebooted: told the status monitor on 127\.0\.0\.1 \(SM_NOTIFY as [^)]*127\.0\.0\.1[^)]*, state \d+\)/, 0, 20_000)
+  const after = JSON.parse(readFileSync(statePath, 'utf8')) as { state: number }
+  assert.is(after.state, before.state + 2)
+  // statd passes the notice on to ganesha (over UDP): the lock goes soon after.
+  const deadline = Date.now() + 10_000
+  let got = await locker('try', 'fcntl', 'write', f.b)
+  while (got !== 'ok' && Date.now() < deadline) {
+    await delay(250)
+    got = await locker('try', 'fcntl', 'write', f.b)
+  }
+  assert.is(got, 'ok')
 })
 
 s.test('ganesha restarted while A holds a lock: A reclaims it in the grace period; B cannot take it', async () => {

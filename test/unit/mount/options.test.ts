@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { defaultWorkers, parseMountArgs, parseSource, parseVolumeOptions, UsageError } from '../../../src/mount/options.js'
+import { defaultWorkers, parseMountArgs, parseSource, parseVolumeOptions, serverLocks, UsageError } from '../../../src/mount/options.js'
 
 const fails = (args: string[], text: string | RegExp): void => {
   assert.throws(() => parseMountArgs(args), (e: unknown) => e instanceof Error && (typeof text === 'string' ? e.message === text : text.test(e.message)) ,
@@ -161,6 +161,30 @@ test('volume options (mapnfs serve): Docker\'s map, the CLI\'s names and texts, 
   } catch (e) {
     assert.not.match((e as Error).message, /hunter2/)
   }
+})
+
+test('locks: local_lock=none by default (both kinds to the server); all, flock, posix, nolock and lock as nfs(5)', () => {
+  const kinds = (args: string[]) => serverLocks(parseMountArgs(['h:/e', '/mnt', ...args]))
+  assert.equal(kinds([]), { posix: true, flock: true })
+  assert.equal(kinds(['-o', 'local_lock=all']), { posix: false, flock: false })
+  assert.equal(kinds(['-o', 'local_lock=flock']), { posix: true, flock: false })
+  assert.equal(kinds(['-o', 'local_lock=posix']), { posix: false, flock: true })
+  assert.equal(kinds(['-o', 'nolock']), { posix: false, flock: false })
+  assert.equal(kinds(['-o', 'nolock,lock']), { posix: true, flock: true })
+  assert.equal(kinds(['--nolock']), { posix: false, flock: false })
+  const o = parseMountArgs(['h:/e', '/mnt', '-o', 'nlmport=4045,lockdir=/srv/locks'])
+  assert.is(o.nlmPort, 4045)
+  assert.is(o.lockDir, '/srv/locks')
+  assert.is(parseMountArgs(['h:/e', '/mnt']).lockDir, '/var/lib/mapnfs/locks')
+})
+
+test('locks: libfuse2 keeps them local (it passes no lock requests on) and refuses to promise otherwise', () => {
+  assert.equal(serverLocks(parseMountArgs(['h:/e', '/mnt', '-o', 'frontend=libfuse2'])), { posix: false, flock: false })
+  assert.equal(serverLocks(parseMountArgs(['h:/e', '/mnt', '-o', 'frontend=libfuse2,nolock'])), { posix: false, flock: false })
+  fails(['h:/e', '/mnt', '-o', 'frontend=libfuse2,local_lock=none'], /need frontend=kernel/)
+  fails(['h:/e', '/mnt', '-o', 'local_lock=some'], "Invalid 'local_lock' option (none, all, flock, posix)")
+  fails(['h:/e', '/mnt', '-o', 'nlmport=0'], /nlmport/)
+  fails(['h:/e', '/mnt', '-o', 'lockdir=relative/dir'], "Invalid 'lockdir' option (an absolute path)")
 })
 
 test.run()

@@ -7,7 +7,7 @@ import { Session, type ReplyChannel } from '../../../../src/fuse/kernel/session.
 import * as abi from '../../../../src/fuse/kernel/abi.js'
 import { FsError } from '../../../../src/fuse/errno.js'
 import type { NodeOperations } from '../../../../src/fuse/node-operations.js'
-import { attrFields, bytes, name, outHeader, request, stat } from './wire.js'
+import { attrFields, bytes, name, outHeader, request, stat, type Field } from './wire.js'
 
 const ENOENT = 2
 const EIO = 5
@@ -260,6 +260,83 @@ test('notifications go to the channel once INIT handed out the notifier', () => 
   h.s.close('ENODEV')
   notify!.invalInode(5, 0, 0)
   assert.is(h.notes.length, 2)
+})
+
+// ---- locks ---------------------------------------------------------------------------------------
+
+const EINTR = 4
+const EAGAIN = 11
+const OFFSET_MAX = 0x7fffffffffffffffn
+const lkIn = (fh: number, owner: bigint, start: bigint, end: bigint, type: number, pid: number, flags = 0): Field[] =>
+  [['u64', fh], ['u64', owner], ['u64', start], ['u64', end], ['u32', type], ['u32', pid], ['u32', flags], ['u32', 0]]
+
+test('INIT: POSIX_LOCKS and FLOCK_LOCKS are asked for exactly as the filesystem\'s lockModes say', async () => {
+  for (const [modes, names] of [[{ posix: true, flock: true }, ['POSIX_LOCKS', 'FLOCK_LOCKS']], [{ posix: true, flock: false }, ['POSIX_LOCKS']], [{ posix: false, flock: false }, []]] as const) {
+    const h = harness({ lockModes: () => modes }, false)
+    h.feed(initRequest())
+    const granted = (await h.s.ready).granted
+    assert.equal(granted.filter((g) => g === 'POSIX_LOCKS' || g === 'FLOCK_LOCKS'), [...names])
+  }
+})
+
+test('GETLK: fuse_lk_in reaches the filesystem whole; fuse_lk_out carries the conflicting lock', async () => {
+  const h = harness({ lockModes: () => ({ posix: true, flock: true }), getlk: async () => ({ type: 1, start: 10n, end: OFFSET_MAX, pid: 0 }) })
+  h.feed(request(abi.FUSE_GETLK, 9, 42, lkIn(7, 0xfeedfacecafebeefn, 0n, 99n, 0, 1234)))
+  await tick()
+  assert.equal(h.calls, [['getlk', { uid: 2000, gid: 3000, pid: 77 }, 42, 7, 0xfeedfacecafebeefn, { start: 0n, end: 99n, type: 0, pid: 1234 }]])
+  assert.equal(h.replies, [bytes([...outHeader(40, 0, 9), ['u64', 10n], ['u64', OFFSET_MAX], ['u32', 1], ['u32', 0]])])
+})
+
+test('SETLK / SETLKW: wait and flock come from the opcode and lk_flags; a conflict is EAGAIN', async () => {
+  const seen: unknown[] = []
+  const h = harness({
+    lockModes: () => ({ posix: true, flock: true }),
+    setlk: async (_c, _n, _fh, _o, _l, opts) => { seen.push([opts.wait, opts.flock]); if (!opts.wait) throw new FsError(EAGAIN, 'held') },
+  })
+  h.feed(request(abi.FUSE_SETLK, 11, 42, lkIn(7, 1n, 0n, OFFSET_MAX, 1, 50)))
+  h.feed(request(abi.FUSE_SETLKW, 12, 42, lkIn(7, 1n, 0n, OFFSET_MAX, 1, 50, abi.FUSE_LK_FLOCK)))
+  await tick()
+  assert.equal(seen, [[false, false], [true, true]])
+  assert.equal(h.replies, [bytes(outHeader(16, -EAGAIN, 11)), bytes(outHeader(16, 0, 12))])
+})
+
+test('INTERRUPT of a waiting SETLKW aborts it (EINTR); an INTERRUPT for a finished or unknown request changes nothing', async () => {
+  let aborted = false
+  const h = harness({
+    lockModes: () => ({ posix: true, flock: false }),
+    setlk: (_c, _n, _fh, _o, _l, opts) => new Promise<void>((_resolve, reject) => {
+      opts.signal.addEventListener('abort', () => { aborted = true; reject(new FsError(EINTR, 'interrupted')) })
+    }),
+  })
+  h.feed(request(abi.FUSE_SETLKW, 0x1_0000_0021, 42, lkIn(7, 1n, 0n, 9n, 1, 50)))
+  h.feed(request(abi.FUSE_INTERRUPT, 0x1_0000_0030, 0, [['u64', 0x99]]))
+  await tick()
+  assert.not.ok(aborted)
+  assert.equal(h.replies, [])
+  h.feed(request(abi.FUSE_INTERRUPT, 0x1_0000_0031, 0, [['u64', 0x1_0000_0021]]))
+  await tick()
+  assert.ok(aborted)
+  assert.equal(h.replies, [bytes(outHeader(16, -EINTR, 0x1_0000_0021))])
+})
+
+test('FLUSH passes the lock owner once locks are negotiated; RELEASE passes it only with FUSE_RELEASE_FLOCK_UNLOCK', async () => {
+  const h = harness({ lockModes: () => ({ posix: true, flock: true }), flush: async () => undefined, release: async () => undefined })
+  h.feed(request(abi.FUSE_FLUSH, 20, 42, [['u64', 7], ['u32', 0], ['u32', 0], ['u64', 0xabcn]]))
+  h.feed(request(abi.FUSE_RELEASE, 21, 42, [['u64', 7], ['u32', 0], ['u32', 0], ['u64', 0xdefn]]))
+  h.feed(request(abi.FUSE_RELEASE, 22, 42, [['u64', 8], ['u32', 0], ['u32', abi.FUSE_RELEASE_FLOCK_UNLOCK], ['u64', 0xdefn]]))
+  await tick()
+  assert.equal(h.calls, [['flush', 7, 0xabcn], ['release', 7, undefined], ['release', 8, 0xdefn]])
+  const plain = harness({ flush: async () => undefined })
+  plain.feed(request(abi.FUSE_FLUSH, 23, 42, [['u64', 7], ['u32', 0], ['u32', 0], ['u64', 0xabcn]]))
+  await tick()
+  assert.equal(plain.calls, [['flush', 7, undefined]])
+})
+
+test('lock requests to a filesystem without lock operations: ENOSYS', async () => {
+  const h = harness({})
+  h.feed(request(abi.FUSE_SETLK, 30, 42, lkIn(7, 1n, 0n, 9n, 1, 50)))
+  h.feed(request(abi.FUSE_GETLK, 31, 42, lkIn(7, 1n, 0n, 9n, 1, 50)))
+  assert.equal(h.replies, [bytes(outHeader(16, -ENOSYS, 30)), bytes(outHeader(16, -ENOSYS, 31))])
 })
 
 test.run()
