@@ -40,7 +40,7 @@ export interface FrontEndOptions {
   log: (line: string) => void
   onOpError?: (op: string, errno: number) => void
   /** Kernel front end: the kinds of lock that go to the server, and who takes them there. */
-  locks?: { manager: LockManager | null; posix: boolean; flock: boolean }
+  locks?: { manager: Promise<LockManager | null>; posix: boolean; flock: boolean }
 }
 
 /**

@@ -10,7 +10,7 @@ import { MOUNT_PROG, MOUNT_V3, NFS_PROG, NFS_V3, PMAP_PORT } from '../xdr/consta
 import { getport } from '../proto/portmap/client.js'
 import { NLM_PROG, NLM_VERS } from '../xdr/lock-codec.js'
 import type { AuthSys } from '../xdr/types.js'
-import { hostStatus, LockManager, rememberServer } from '../locks/index.js'
+import { hostStatus, LockManager, rememberServer, type HostStatus } from '../locks/index.js'
 import { notifyReboot } from '../proto/nsm/client.js'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
@@ -192,14 +192,21 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     const lockKinds = serverLocks(o)
     let locks: FrontEndOptions['locks']
     if (lockKinds.posix || lockKinds.flock) {
-      const manager = await step(startLocks(o, codec, { ...rpc, reservedPort, mountpoint, mountAuth: mountCred, log: (line) => log(line, { event: 'locks' }) }), (m) => void m?.close())
+      let status: HostStatus
+      try {
+        status = hostStatus(o.lockDir)
+      } catch (err) {
+        throw new MountFailure(`lockdir ${o.lockDir}: ${(err as Error).message}`)
+      }
+      // Not waited for: a server whose portmapper or lock manager is slow or filtered must not
+      // hold up the mount. Lock requests wait for it; as the kernel client, they fail with
+      // ENOLCK when the server has no lock manager.
+      const manager = startLocks(o, codec, status, { ...rpc, reservedPort, mountpoint, mountAuth: mountCred, log: (line) => log(line, { event: 'locks' }) })
         .catch((err: Error) => {
-          if (err instanceof MountFailure) throw err
-          // As the kernel client: the mount works, its locks fail (ENOLCK) until mounted with nolock.
           log(`locks: ${err.message}; fcntl and flock locks fail with ENOLCK on this mount (mount with nolock to keep them on this host)`, { level: 'warn', event: 'no-locks', server: host })
           return null
         })
-      if (manager !== null) cleanups.push(() => manager.close())
+      cleanups.push(async () => { await (await manager)?.close() })
       locks = { manager, ...lockKinds }
     }
 
@@ -294,18 +301,11 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
 }
 
 /**
- * The mount's lock manager: the server's NLM port (option, else its portmapper), this host's NSM
- * state, the journal of this mount point. Rejects when the server has no lock manager (or it
- * cannot be reached); a lockdir that cannot be used fails the mount (MountFailure).
+ * The mount's lock manager: the server's NLM port (option, else its portmapper), SM_NOTIFY after
+ * a reboot (STATUS), the journal of this mount point. Rejects when the server has no lock
+ * manager or it cannot be reached.
  */
-async function startLocks(o: MountOptions, codec: XdrCodec, c: { host: string; timeoutMs: number; retrans: number; reservedPort: boolean; mountpoint: string; mountAuth: AuthSys; log: (line: string) => void }): Promise<LockManager> {
-  const nlmPort = o.nlmPort ?? await getport(codec, { ...c, port: PMAP_PORT }, NLM_PROG, NLM_VERS)
-  let status
-  try {
-    status = hostStatus(o.lockDir)
-  } catch (err) {
-    throw new MountFailure(`lockdir ${o.lockDir}: ${(err as Error).message}`)
-  }
+async function startLocks(o: MountOptions, codec: XdrCodec, status: HostStatus, c: { host: string; timeoutMs: number; retrans: number; reservedPort: boolean; mountpoint: string; mountAuth: AuthSys; log: (line: string) => void }): Promise<LockManager> {
   if (status.rebooted) {
     // The first mount after a reboot: servers still hold what this host locked before it.
     for (const server of status.servers) {
@@ -315,6 +315,7 @@ async function startLocks(o: MountOptions, codec: XdrCodec, c: { host: string; t
       )
     }
   }
+  const nlmPort = o.nlmPort ?? await getport(codec, { ...c, port: PMAP_PORT }, NLM_PROG, NLM_VERS)
   rememberServer(o.lockDir, c.host)
   const key = createHash('sha256').update(`${o.sourceText}\0${c.mountpoint}`).digest('hex').slice(0, 24)
   return LockManager.start({
