@@ -47,7 +47,7 @@ export interface NfsNodesOptions {
    * Locks taken on the server (NLM): fcntl locks when `posix`, flock when `flock`; absent or
    * false, the kernel keeps that kind on this host (local_lock).
    */
-  locks?: { manager: LockManager | null; posix: boolean; flock: boolean }
+  locks?: { manager: Promise<LockManager | null>; posix: boolean; flock: boolean }
 }
 
 const O_ACCMODE = 3
@@ -94,12 +94,15 @@ export class NfsNodes implements NodeOperations {
   readonly #counters: FilesystemStats = { rewrittenChunks: 0, staleRetries: 0 }
   #notify: KernelNotifier | undefined
   #hiddenSeq = 0
+  /** The lock manager once it has started (null: the server has none). */
+  #startedLocks: LockManager | null = null
 
   constructor(engine: Engine, identity: IdentityMap, root: Buffer, opts: NfsNodesOptions) {
     this.#engine = engine
     this.#identity = identity
     this.#opts = opts
     this.#nodes = new NodeTable(root)
+    void opts.locks?.manager.then((m) => { this.#startedLocks = m })
   }
 
   init(_negotiated: Negotiated, notify: KernelNotifier): void {
@@ -533,7 +536,8 @@ export class NfsNodes implements NodeOperations {
     const e = this.#file(fh)
     // Data first: whoever gets the lock next reads it from the server.
     await e.file.sync()
-    if (lockOwner !== undefined) await this.#opts.locks?.manager?.releaseOwner(e.node.fh, lockOwner, false)
+    // A lock manager still starting holds no locks of this mount: nothing to wait for.
+    if (lockOwner !== undefined) await this.#startedLocks?.releaseOwner(e.node.fh, lockOwner, false)
   }
 
   fsync(fh: number, _datasync: boolean): Promise<void> {
@@ -544,7 +548,7 @@ export class NfsNodes implements NodeOperations {
     const e = this.#file(fh)
     try {
       await e.file.sync()
-      if (flockOwner !== undefined) await this.#opts.locks?.manager?.releaseOwner(e.node.fh, flockOwner, true)
+      if (flockOwner !== undefined) await this.#startedLocks?.releaseOwner(e.node.fh, flockOwner, true)
     } finally {
       e.file.discard()
       this.#files.delete(fh)
@@ -576,7 +580,7 @@ export class NfsNodes implements NodeOperations {
   }
 
   async getlk(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock): Promise<FileLock> {
-    const manager = this.#lockManager()
+    const manager = await this.#lockManager()
     const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
     const cred = await this.#cred(caller)
     const r = await manager.getlk(cred.auth, n.fh, { owner, flock: false, type: lock.type, start: lock.start, end: lock.end })
@@ -584,7 +588,7 @@ export class NfsNodes implements NodeOperations {
   }
 
   async setlk(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock, opts: SetLockOptions): Promise<void> {
-    const manager = this.#lockManager()
+    const manager = await this.#lockManager()
     const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
     const cred = await this.#cred(caller)
     // A failed write is reported at the next write, fsync or close, as ever; the lock goes on.
@@ -596,8 +600,8 @@ export class NfsNodes implements NodeOperations {
     this.#notify?.invalInode(n.id, 0, 0)
   }
 
-  #lockManager(): LockManager {
-    const m = this.#opts.locks?.manager
+  async #lockManager(): Promise<LockManager> {
+    const m = await this.#opts.locks?.manager
     // Negotiated but the server has no lock manager (said at mount): as the kernel client, ENOLCK.
     if (m == null) throw new FsError(ENOLCK, 'no lock manager on the server')
     return m

@@ -345,7 +345,7 @@ export class Session {
 
   #lock(op: number, lo: number, hi: number, dv: DataView, n: number, nodeid: number): void {
     const fs = this.#fs
-    if (fs.getlk === undefined || fs.setlk === undefined) return this.#replyError(lo, hi, ENOSYS)
+    if ((op === abi.FUSE_GETLK ? fs.getlk : fs.setlk) === undefined) return this.#replyError(lo, hi, ENOSYS)
     need(n, abi.LK_IN_SIZE)
     const fh = getU64(dv, A)
     const owner = dv.getBigUint64(A + 8, true)
@@ -356,11 +356,11 @@ export class Session {
       pid: dv.getUint32(A + 36, true),
     }
     const flock = (dv.getUint32(A + 40, true) & abi.FUSE_LK_FLOCK) !== 0
-    if (op === abi.FUSE_GETLK) return this.#settle(op, lo, hi, fs.getlk(caller(dv), nodeid, fh, owner, lock), (l) => this.#replyLock(lo, hi, l))
+    if (op === abi.FUSE_GETLK) return this.#settle(op, lo, hi, fs.getlk!(caller(dv), nodeid, fh, owner, lock), (l) => this.#replyLock(lo, hi, l))
     const abort = new AbortController()
     const key = uniqueKey(lo, hi)
     this.#waitingLocks.set(key, abort)
-    const p = fs.setlk(caller(dv), nodeid, fh, owner, lock, { wait: op === abi.FUSE_SETLKW, flock, signal: abort.signal })
+    const p = fs.setlk!(caller(dv), nodeid, fh, owner, lock, { wait: op === abi.FUSE_SETLKW, flock, signal: abort.signal })
     p.then(() => this.#waitingLocks.delete(key), () => this.#waitingLocks.delete(key))
     return this.#empty(op, lo, hi, p)
   }
