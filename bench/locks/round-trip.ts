@@ -5,6 +5,7 @@
 //   lock/unlock   fcntl F_SETLK write lock of the whole file + F_UNLCK, N times
 //   lock+write    F_SETLK, pwrite 4 KiB, F_UNLCK: data under a lock (flushed before the unlock)
 //   flock         flock(LOCK_EX) + flock(LOCK_UN), N times
+//   lock/unlock, 1 held   as lock/unlock, with a lock held on another file all along (see below)
 // Table: median ops/s of ROUNDS rounds for each mode, and the ratio server/local.
 //
 // Run as root: npm run bench:locks      (needs npm run build, nfs-ganesha, rpcbind, rpc.statd, fuse)
@@ -23,6 +24,12 @@ const LOADS: Record<string, string> = {
   'lock+write': `for i in range(N):
     fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); os.pwrite(fd, block, 0); fcntl.lockf(fd, fcntl.LOCK_UN)`,
   flock: `for i in range(N): fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); fcntl.flock(fd, fcntl.LOCK_UN)`,
+  // ganesha monitors a client (SM_MON to its rpc.statd) on its first lock and stops (SM_UNMON)
+  // when it holds none: with a lock held on another file, the loop shows NLM alone.
+  'lock/unlock, 1 held': `other = os.open(sys.argv[1] + '.held', os.O_RDWR)
+fcntl.lockf(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+t0 = time.perf_counter()
+for i in range(N): fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); fcntl.lockf(fd, fcntl.LOCK_UN)`,
 }
 
 async function opsPerSec(m: MountedCli, load: string): Promise<number> {
@@ -46,6 +53,8 @@ async function main(): Promise<void> {
   const exp = makeExportDir()
   writeFileSync(join(exp, 'bench.dat'), Buffer.alloc(1 << 20))
   chmodSync(join(exp, 'bench.dat'), 0o666)
+  writeFileSync(join(exp, 'bench.dat.held'), '')
+  chmodSync(join(exp, 'bench.dat.held'), 0o666)
   const g = await startGanesha({ exports: [{ path: exp }], nlm: { graceSeconds: 2 } })
   const opts = `uid=1234,gid=1234,${lockPortOptions(g)},lockdir=${makeTempDir('bench-locks')}`
   const server = await mountCli(nfsSource(exp), makeMountpoint(), ['-o', opts])

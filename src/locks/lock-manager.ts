@@ -119,6 +119,7 @@ export class LockManager {
     this.#client = client
     this.#grants = grants
     this.#journal = new LockJournal(o.journalPath)
+    this.#journal.onError = (err) => this.#o.log(`lock: journal ${o.journalPath} not written: ${err.message}`)
   }
 
   /**
@@ -257,6 +258,7 @@ export class LockManager {
     }
     // A server that does not answer must not hold the unmount: the journal keeps what is left.
     const done = await Promise.race([releaseAll().then(() => true), sleep(CLOSE_RELEASE_MS).then(() => false)])
+    await this.#journal.settled()
     if (!done) this.#o.log(`lock: the lock manager did not answer within ${CLOSE_RELEASE_MS / 1000} s at unmount; the next mount here releases what is left`)
     else if (failed === 0) this.#journal.remove()
     for (const w of this.#waiters) w.wake?.()
@@ -416,12 +418,7 @@ export class LockManager {
         locks.push({ fh: o.fh.toString('hex'), oh: o.oh.toString('hex'), svid: o.svid, offset: String(offset), len: String(len), uid: o.auth.uid, gid: o.auth.gid })
       }
     }
-    try {
-      if (locks.length === 0) this.#journal.remove()
-      else this.#journal.write({ host: this.#o.host, callerName: this.#o.callerName, locks })
-    } catch (err) {
-      this.#o.log(`lock: journal ${this.#journal.path} not written: ${(err as Error).message}`)
-    }
+    this.#journal.update(locks.length === 0 ? null : { host: this.#o.host, callerName: this.#o.callerName, locks })
   }
 
   async #releaseLeftovers(): Promise<void> {

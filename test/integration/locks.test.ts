@@ -223,7 +223,10 @@ s.test('a daemon killed while holding a lock: its next run on the mount point re
   const f = file('killed.txt')
   const h = hold('fcntl', 'write', f.a)
   await h.locked
-  assert.ok(readdirSync(join(ctx.lockDirA, 'mounts')).length === 1, 'the held lock is journaled')
+  // The journal is written just after the grant.
+  const journaled = (): boolean => existsSync(join(ctx.lockDirA, 'mounts')) && readdirSync(join(ctx.lockDirA, 'mounts')).filter((n) => n.endsWith('.json')).length === 1
+  for (let i = 0; i < 40 && !journaled(); i++) await delay(50)
+  assert.ok(journaled(), 'the held lock is journaled')
   ctx.a.kill('SIGKILL')
   await ctx.a.exited
   await h.release() // its file is on a dead mount now: the close cannot reach anyone
