@@ -158,6 +158,16 @@ export class NfsNodes implements NodeOperations {
     return attr
   }
 
+  /** An open file of N has WRITEs unanswered, or attributes were dropped since SINCE (an epoch()). */
+  #inFlux(n: Node, since: number): boolean {
+    if (this.#nodes.epoch() !== since) return n.opens > 0
+    if (n.opens === 0 || this.#budget.dirty === 0) return false
+    for (const e of this.#files.values()) {
+      if (e.node === n && e.file.dirty) return true
+    }
+    return false
+  }
+
   /** Waits until no open file of N (but EXCEPT) has a WRITE unanswered; true when there was one. */
   async #settle(n: Node, except?: OpenFile): Promise<boolean> {
     if (this.#budget.dirty === 0) return false
@@ -216,7 +226,10 @@ export class NfsNodes implements NodeOperations {
     const since = this.#nodes.epoch()
     const r = await this.#engine.lookup(cred, dir.fh, name)
     const n = this.#nodes.intern(r.fh!)
-    const attr = r.attr ?? (await this.#engine.getattr(cred, n.fh)).attr!
+    // Our own WRITEs still on their way (or answered while the LOOKUP was) are not in its
+    // attributes, and the kernel, told of those writes long ago, would take them as news (a
+    // size that goes back): ask again once they are answered.
+    const attr = r.attr === undefined || this.#inFlux(n, since) ? await this.#attrOf(cred, n) : r.attr
     this.#nodes.setAttr(n, cred, attr, since)
     if (r.dirAttr) this.#nodes.setAttr(dir, cred, r.dirAttr, since)
     return this.#handOut(parent, name, n, attr, cred)
@@ -676,6 +689,11 @@ export class NfsNodes implements NodeOperations {
       return sink.add(e.name, e.cookie, dotted ? DT_DIR : direntType(e.attr), undefined, e.fileid)
     }
     const known = this.#nodes.byHandle(e.fh)
+    if (known !== undefined && this.#inFlux(known, d.since)) {
+      // As in lookup(): attributes that may predate our own writes are not given; the kernel
+      // looks the name up itself.
+      return sink.add(e.name, e.cookie, direntType(e.attr), undefined, e.fileid)
+    }
     const n = known ?? this.#nodes.intern(e.fh)
     this.#nodes.setAttr(n, cred, e.attr, d.since)
     const entry = this.#entry(n, e.attr)

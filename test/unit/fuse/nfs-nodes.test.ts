@@ -262,4 +262,29 @@ test('a name looked up moments ago answers the next LOOKUPs (the reuse bound); r
   assert.is(lookups(), 1)
 })
 
+test('a LOOKUP or READDIRPLUS answered while this mount\'s own WRITE is on its way never hands the kernel the older size', async () => {
+  const s = server()
+  const write = s.engine.write.bind(s.engine)
+  let slow = false
+  s.engine.write = (async (c: never, fh: Buffer, offset: number, data: Buffer, stable: never) => {
+    if (slow) await new Promise((r) => setTimeout(r, 40))
+    return write(c, fh, offset, data, stable)
+  }) as Engine['write']
+  const fs = make(s.engine, 0)
+  const a = await fs.create(caller, 1, 'grow', 0o644, 0o102)
+  slow = true
+  // The kernel was told this write succeeded: it already shows 4 bytes.
+  await fs.write(caller, a.open.fh, Buffer.from('1234'), 0)
+  const e = await fs.lookup(caller, 1, 'grow')
+  assert.is(e.attr.size, 4)
+  await fs.write(caller, a.open.fh, Buffer.from('5678'), 4)
+  const entries: NodeEntry[] = []
+  const dir = await fs.opendir(caller, 1)
+  await fs.readdirplus(caller, 1, dir.fh, 0n, { add: (_n, _o, _t, entry) => { if (entry) entries.push(entry); return true } })
+  // Attributes from a READDIRPLUS that may predate the write are not given (the kernel looks up).
+  assert.ok(entries.every((x) => x.nodeid !== a.entry.nodeid || x.attr.size === 8), JSON.stringify(entries.map((x) => [x.nodeid, x.attr.size])))
+  assert.is((await fs.lookup(caller, 1, 'grow')).attr.size, 8)
+  await fs.release(a.open.fh)
+})
+
 test.run()
