@@ -464,9 +464,10 @@ Locks (fcntl and flock, through the server's lock manager, NLM v4, as the kernel
                    Which locks stay on this host (nfs(5)). none (default): fcntl byte-range
                    locks and flock both go to the server, so processes on other hosts and other
                    mounts see them; flock is a whole-file lock there, and F_GETLK reports a
-                   holder on another host with pid 0. all: every lock is local to this mount (as
-                   before NLM). flock / posix: that kind stays local, the other goes to the
-                   server. frontend=libfuse2 passes no lock requests on: its locks are local.
+                   holder on another host with pid 0. all: every lock is local to this mount.
+                   flock / posix: that kind stays local, the other goes to the server. A
+                   server without a lock manager: one warning, lock calls fail with ENOLCK.
+                   frontend=libfuse2 passes no lock requests on: its locks are local.
   nolock, lock     nolock = local_lock=all; lock = local_lock=none.
   nlmport=N        The server's NLM port (default: the portmapper's, program 100021 v4).
   lockdir=DIR      Lock state kept across runs (default ${DEFAULT_LOCK_DIR}): a journal per mount
@@ -478,6 +479,7 @@ Locks (fcntl and flock, through the server's lock manager, NLM v4, as the kernel
                    that, found granted by asking again every second. After a server restart the
                    locks held are reclaimed in its grace period; new locks wait for it to end.
                    Locks are released on close as POSIX says; unmount releases what is left.
+                   Lock calls are soft: ETIMEDOUT after timeo x (retrans + 1) without answer.
 
 Transport:
   version=3        NFS version; only 3 (or 3.0) is supported.
