@@ -93,6 +93,12 @@ export function metricsSource(volumes: () => VolumeMetrics[]): MetricsSource {
   perVolume('mapnfs_stale_retries_total', 'Operations repeated after a stale file handle.', 'counter', (s) => s.staleRetries)
   perVolume('mapnfs_uncommitted_bytes', 'Written data the server holds UNSTABLE, not yet committed.', 'gauge', (s) => s.uncommittedBytes)
   perVolume('mapnfs_dirty_bytes', 'Written by applications, not yet acknowledged by the server.', 'gauge', (s) => s.dirtyBytes)
+  perVolume('mapnfs_locks_held', 'Lock ranges held on the server (NLM) now.', 'gauge', (s) => s.locks?.held ?? 0)
+  perVolume('mapnfs_locks_granted_total', 'Locks the server granted (at once or after waiting).', 'counter', (s) => s.locks?.granted ?? 0)
+  perVolume('mapnfs_locks_blocked_total', 'Lock requests the server queued (F_SETLKW, blocking flock).', 'counter', (s) => s.locks?.blocked ?? 0)
+  perVolume('mapnfs_lock_grant_callbacks_total', 'Queued locks granted by the server\'s callback.', 'counter', (s) => s.locks?.grantCallbacks ?? 0)
+  perVolume('mapnfs_locks_reclaimed_total', 'Lock ranges taken back after the server restarted.', 'counter', (s) => s.locks?.reclaimed ?? 0)
+  perVolume('mapnfs_locks_lost_total', 'Lock ranges a restarted server would not give back.', 'counter', (s) => s.locks?.lost ?? 0)
   return {
     contentType: registry.contentType,
     scrape: () => {

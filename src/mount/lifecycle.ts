@@ -191,6 +191,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
 
     const lockKinds = serverLocks(o)
     let locks: FrontEndOptions['locks']
+    let lockManager: LockManager | null = null
     if (lockKinds.posix || lockKinds.flock) {
       let status: HostStatus
       try {
@@ -207,6 +208,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
           return null
         })
       cleanups.push(async () => { await (await manager)?.close() })
+      void manager.then((m) => { lockManager = m })
       locks = { manager, ...lockKinds }
     }
 
@@ -248,7 +250,7 @@ export async function runMount(o: MountOptions, ctx: MountContext): Promise<Runn
     engine.setHard(o.hard)
     serving = true
 
-    const stats = (): MountStats => mountStats(opened.stats(), metrics.snapshot(), fuse.stats(), { rsize, wsize, workers, nconnect: o.nconnect })
+    const stats = (): MountStats => mountStats(opened.stats(), metrics.snapshot(), fuse.stats(), { rsize, wsize, workers, nconnect: o.nconnect }, lockManager?.stats() ?? null)
     const printStats = (): void => {
       const now = stats()
       log(statsLine(now), { event: 'stats', stats: statsFields(now) })

@@ -514,6 +514,7 @@ Transport:
                    retransmits, reconnects, majorTimeouts (calls that waited a whole
                    timeo x (retrans + 1)), rewrittenChunks (data written again after a server
                    restart), staleRetries, uncommittedBytes, dirtyBytes, bytesRead,
-                   bytesWritten, errors (failed NFS calls by errno), rsize, wsize, workers,
-                   nconnect. mapnfs serve exports the same counters as metrics.
+                   bytesWritten, errors (failed NFS calls by errno), locks (granted, unlocks,
+                   tests, blocked, grantCallbacks, reclaimed, lost, held; null with nolock),
+                   rsize, wsize, workers, nconnect. mapnfs serve exports the same counters as metrics.
 `

@@ -4,6 +4,7 @@
 import type { EngineMetricsSnapshot, ProcLatency } from '../engine/index.js'
 import type { RpcConnectionStats } from '../rpc/index.js'
 import type { FilesystemStats } from '../fuse/index.js'
+import type { LockStats } from '../locks/index.js'
 
 export interface MountShape {
   rsize: number
@@ -36,9 +37,11 @@ export interface MountStats extends MountShape {
   errorsByProc: Record<string, Record<string, number>>
   /** Call latency by procedure number (not in the stats line: the metrics endpoint has it). */
   latency: Record<string, ProcLatency>
+  /** Locks taken on the server (NLM); null when the mount keeps them local or the server has no lock manager. */
+  locks: LockStats | null
 }
 
-export function mountStats(rpc: RpcConnectionStats, m: EngineMetricsSnapshot, fs: FilesystemStats, shape: MountShape): MountStats {
+export function mountStats(rpc: RpcConnectionStats, m: EngineMetricsSnapshot, fs: FilesystemStats, shape: MountShape, locks: LockStats | null = null): MountStats {
   return {
     calls: rpc.calls,
     replies: rpc.replies,
@@ -57,6 +60,7 @@ export function mountStats(rpc: RpcConnectionStats, m: EngineMetricsSnapshot, fs
     errors: m.errors,
     errorsByProc: m.errorsByProc,
     latency: m.latency,
+    locks,
     ...shape,
   }
 }

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path'
 import { lockPortOptions, makeExportDir, nfsSource, startGanesha, type Ganesha } from '../fixtures/ganesha.js'
 import { makeMountpoint, makeTempDir, projectRoot } from '../fixtures/paths.js'
-import { mountCli, requireCli, runAs, type MountedCli } from '../fixtures/mount.js'
+import { daemonStats, mountCli, requireCli, runAs, type MountedCli } from '../fixtures/mount.js'
 import { fixtureSuite } from '../fixtures/suite.js'
 import { delay, fusermountSync, isMounted } from '../fixtures/proc.js'
 import { RpcTap } from '../fixtures/rpc-tap.js'
@@ -31,7 +31,7 @@ interface Ctx {
 
 let ctx!: Ctx
 const mountA = (c: { exp: string; g: Ganesha; tap: RpcTap; lockDirA: string; mountpointA: string }): Promise<MountedCli> =>
-  mountCli(nfsSource(c.exp), c.mountpointA, ['-o', `uid=1234,gid=1234,${lockPortOptions(c.g)},nlmport=${c.tap.port},lockdir=${c.lockDirA}`])
+  mountCli(nfsSource(c.exp), c.mountpointA, ['-o', `uid=1234,gid=1234,${lockPortOptions(c.g)},nlmport=${c.tap.port},lockdir=${c.lockDirA},stats`])
 
 const s = fixtureSuite<Ctx>('locks across two mounts (NLM v4, ganesha + rpc.statd)', async (defer) => {
   requireCli()
@@ -50,7 +50,7 @@ const s = fixtureSuite<Ctx>('locks across two mounts (NLM v4, ganesha + rpc.stat
   const c = { exp, g, tap, lockDirA, mountpointA }
   let a = await mountA(c)
   defer(async () => { await a.unmount() })
-  const b = await mountCli(nfsSource(exp), makeMountpoint(), ['-o', `uid=1235,gid=1235,${lockPortOptions(g)},lockdir=${lockDirB}`])
+  const b = await mountCli(nfsSource(exp), makeMountpoint(), ['-o', `uid=1235,gid=1235,${lockPortOptions(g)},lockdir=${lockDirB},stats`])
   defer(async () => { await b.unmount() })
   ctx = {
     g, exp, tap, a, b, lockDirA, mountpointA, recovery,
@@ -157,6 +157,35 @@ s.test('fcntl: F_SETLKW through B waits, and proceeds as soon as A unlocks (the 
   } finally {
     await h.release()
     await w.release()
+  }
+})
+
+s.test('two daemons, one portmapper entry: a grant for A reaches it through B\'s callback service (forwarded), not by polling', async () => {
+  const f = file('forward.txt')
+  // B blocks first, so B's daemon holds this host's NLM callback entry.
+  const hb = hold('fcntl', 'write', f.a)
+  await hb.locked
+  const wb = hold('fcntl', 'write', f.b)
+  await delay(500)
+  await hb.release()
+  await wb.locked
+  // Now A waits for B: ganesha calls back to the entry (B's port), B hands it to A.
+  const before = (await daemonStats(ctx.a)).locks!
+  const wa = hold('fcntl', 'write', f.a)
+  try {
+    await delay(1500)
+    assert.not.ok(wa.isLocked())
+    const t0 = Date.now()
+    await wb.release()
+    await wa.locked
+    const waited = Date.now() - t0
+    assert.ok(waited < 3000, `A got the lock ${waited} ms after B released it`)
+    const after = (await daemonStats(ctx.a)).locks!
+    assert.is(after.blocked - before.blocked, 1)
+    assert.is(after.grantCallbacks - before.grantCallbacks, 1, 'granted by the callback')
+  } finally {
+    await wa.release()
+    await wb.release()
   }
 })
 
@@ -275,6 +304,12 @@ s.test('ganesha restarted while A holds a lock: A reclaims it in the grace perio
   try {
     await ctx.restart()
     await ctx.a.stderrLine(/reclaiming 1 lock range/, 0, 30_000)
+    let reclaimed = 0
+    for (let i = 0; i < 100 && reclaimed === 0; i++) {
+      reclaimed = (await daemonStats(ctx.a)).locks!.reclaimed
+      if (reclaimed === 0) await delay(100)
+    }
+    assert.is(reclaimed, 1, 'A reclaimed its lock')
     // B asks during the grace period: it waits for the grace to end, then finds A's lock.
     assert.is(await locker('try', 'fcntl', 'write', f.b), 'EAGAIN')
     assert.match(readFileSync(ctx.g.logPath, 'utf8'), /NOT IN GRACE/)
