@@ -79,6 +79,8 @@ export class GrantService {
       onCall: (msg, reply) => svc!.#onCall(msg, reply),
     })
     svc = new GrantService(server, xdr, dir, log)
+    // Listings left by processes that were killed go now (reading them prunes them).
+    svc.#peerPorts()
     return svc
   }
 
@@ -90,7 +92,8 @@ export class GrantService {
   add(tag: Buffer, handler: GrantHandler): void {
     this.#handlers.set(tag.toString('hex'), handler)
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
-    writeFileSync(join(this.#dir, tag.toString('hex')), `${this.port}\n`, { mode: 0o600 })
+    // The pid lets the others tell a listing of a process that was killed from a live one.
+    writeFileSync(join(this.#dir, tag.toString('hex')), `${this.port} ${process.pid}\n`, { mode: 0o600 })
   }
 
   /** TAG's mount is gone; the last one closes the service and hands the portmapper entry on. */
@@ -186,13 +189,20 @@ export class GrantService {
     return out
   }
 
+  /** The port listed for TAGHEX; a listing whose process is gone is removed. */
   #portOf(tagHex: string): number | undefined {
+    let text: string
     try {
-      const port = Number(readFileSync(join(this.#dir, tagHex), 'utf8').trim())
-      return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined
+      text = readFileSync(join(this.#dir, tagHex), 'utf8')
     } catch {
       return undefined
     }
+    const [port, pid] = text.trim().split(' ').map(Number) as [number, number | undefined]
+    if (pid !== undefined && Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+      removeFile(join(this.#dir, tagHex))
+      return undefined
+    }
+    return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined
   }
 
   #say(line: string): void {
@@ -282,6 +292,15 @@ function removeFile(path: string): void {
     unlinkSync(path)
   } catch {
     // Gone already.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
