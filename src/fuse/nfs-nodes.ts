@@ -124,6 +124,11 @@ export class NfsNodes implements NodeOperations {
     return this.#identity.credentialFor(caller)
   }
 
+  /** The node a request is about: its open file's when it names one the kernel still has open. */
+  #nodeOf(nodeid: number, fh: number | undefined): Node {
+    return fh !== undefined && this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+  }
+
   #writable(): void {
     if (this.#opts.readonly) throw new FsError(EROFS, 'read-only mount')
   }
@@ -241,14 +246,14 @@ export class NfsNodes implements NodeOperations {
 
   async getattr(caller: Caller, nodeid: number, fh: number | undefined): Promise<NodeAttr> {
     const cred = await this.#cred(caller)
-    const n = fh !== undefined && this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+    const n = this.#nodeOf(nodeid, fh)
     return this.#attrReply(await this.#attrOf(cred, n))
   }
 
   async setattr(caller: Caller, nodeid: number, fh: number | undefined, set: SetAttrs): Promise<NodeAttr> {
     this.#writable()
     const cred = await this.#cred(caller)
-    const n = fh !== undefined && this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+    const n = this.#nodeOf(nodeid, fh)
     const attrs: Sattr3 = {}
     if (set.mode !== undefined) attrs.mode = set.mode & 0o7777
     if (set.uid !== undefined || set.gid !== undefined) Object.assign(attrs, this.#identity.toServerOwner(set.uid ?? -1, set.gid ?? -1, caller))
@@ -594,7 +599,7 @@ export class NfsNodes implements NodeOperations {
 
   async getlk(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock): Promise<FileLock> {
     const manager = await this.#lockManager()
-    const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+    const n = this.#nodeOf(nodeid, fh)
     const cred = await this.#cred(caller)
     const r = await manager.getlk(cred.auth, n.fh, { owner, flock: false, type: lock.type, start: lock.start, end: lock.end })
     return { type: r.type, start: r.start, end: r.end, pid: r.pid }
@@ -602,7 +607,7 @@ export class NfsNodes implements NodeOperations {
 
   async setlk(caller: Caller, nodeid: number, fh: number, owner: bigint, lock: FileLock, opts: SetLockOptions): Promise<void> {
     const manager = await this.#lockManager()
-    const n = this.#files.has(fh) ? this.#file(fh).node : this.#nodes.get(nodeid)
+    const n = this.#nodeOf(nodeid, fh)
     const cred = await this.#cred(caller)
     // A failed write is reported at the next write, fsync or close, as ever; the lock goes on.
     await this.#syncNode(n).catch(() => undefined)

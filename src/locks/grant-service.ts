@@ -135,11 +135,8 @@ export class GrantService {
       this.#say(`lock callbacks: NLM v4 on this host is registered to another lock manager (port ${current}); blocked locks are polled`)
       return 'foreign'
     }
-    // Unregistered, or its holder is gone. UNSET drops every protocol of (prog, vers): keep UDP's.
-    const udp = await getport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, IPPROTO_UDP).catch(() => 0)
-    if (current !== 0) await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, null)
-    const ok = await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, this.port)
-    if (udp !== 0) await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, udp, IPPROTO_UDP).catch(() => false)
+    // Unregistered, or its holder is gone.
+    const ok = await this.#replaceEntry(current, this.port)
     if (!ok) {
       this.#say(`lock callbacks: the portmapper refused the NLM v4 entry (held by port ${current}, not ours to replace); blocked locks are polled`)
       return 'foreign'
@@ -162,15 +159,27 @@ export class GrantService {
   /** Leaving: give the entry to another live mapnfs process, or drop it. */
   async #handOver(): Promise<void> {
     if ((await this.#getport()) !== this.port) return
-    const udp = await getport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, IPPROTO_UDP).catch(() => 0)
-    await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, null)
-    if (udp !== 0) await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, udp, IPPROTO_UDP).catch(() => false)
+    let heir: number | null = null
     for (const port of this.#peerPorts().keys()) {
       if (port !== this.port && await answers(port)) {
-        await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, port)
-        return
+        heir = port
+        break
       }
     }
+    await this.#replaceEntry(this.port, heir)
+  }
+
+  /**
+   * Puts PORT (null: nothing) in place of the TCP entry CURRENT (0: none) holds. UNSET drops every
+   * protocol of (prog, vers), so UDP's (rpc.statd's way to an NLM server on this host) is put
+   * back. Resolves with the portmapper's answer to the SET (true when nothing is set).
+   */
+  async #replaceEntry(current: number, port: number | null): Promise<boolean> {
+    const udp = await getport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, IPPROTO_UDP).catch(() => 0)
+    if (current !== 0) await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, null)
+    const ok = port === null || await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, port)
+    if (udp !== 0) await setport(this.#xdr, PMAP, NLM_PROG, NLM_VERS, udp, IPPROTO_UDP).catch(() => false)
+    return ok
   }
 
   #peerPorts(): Map<number, string> {

@@ -6,7 +6,7 @@
 // and unlock pair must not pay two file replacements (measured: they tripled its cost), and a
 // daemon killed in the millisecond between a grant and its record is the rare case the next
 // reboot still covers.
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
@@ -49,14 +49,6 @@ export class LockJournal {
       }
     }
     return v
-  }
-
-  write(state: JournalState): void {
-    const dir = dirname(this.path)
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const tmp = join(dir, `.${this.path.slice(dir.length + 1)}.${process.pid}.tmp`)
-    writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 })
-    renameSync(tmp, this.path)
   }
 
   #latest: JournalState | null | undefined

@@ -146,9 +146,13 @@ export class LockManager {
   }
 
   stats(): LockStats {
+    return { ...this.#stats, held: this.#heldRanges() }
+  }
+
+  #heldRanges(): number {
     let held = 0
     for (const o of this.#owners.values()) held += o.ranges.length
-    return { ...this.#stats, held }
+    return held
   }
 
   /** F_GETLK: what would stop OWNER from taking A (nothing: F_UNLCK). */
@@ -355,8 +359,7 @@ export class LockManager {
 
   #onServerDrop(): void {
     if (this.#closed || this.#reclaim !== null) return
-    let held = 0
-    for (const o of this.#owners.values()) held += o.ranges.length
+    const held = this.#heldRanges()
     if (held === 0) return
     this.#o.log(`lock: the lock manager at ${this.#o.host}:${this.#o.nlmPort} closed the connection; reclaiming ${held} lock range(s)`)
     this.#reclaim = this.#reclaimAll().finally(() => {

@@ -12,6 +12,8 @@ export interface HostStatus {
   rebooted: boolean
   /** Servers this host has taken locks at (with any state). */
   servers: string[]
+  /** The boot this state belongs to. */
+  bootId: string
 }
 
 interface Saved {
@@ -46,16 +48,16 @@ export function hostStatus(dir: string, bootIdPath = BOOT_ID): HostStatus {
   const prev = load(dir)
   const servers = Array.isArray(prev?.servers) ? prev.servers.filter((h): h is string => typeof h === 'string') : []
   const prevState = typeof prev?.state === 'number' && Number.isInteger(prev.state) && prev.state > 0 ? prev.state : undefined
-  if (prevState !== undefined && prev?.bootId === bootId) return { state: prevState, rebooted: false, servers }
+  if (prevState !== undefined && prev?.bootId === bootId) return { state: prevState, rebooted: false, servers, bootId }
   // First run ever: 1. After a reboot: the next odd number (wrapping below 2^31).
   const state = prevState === undefined ? 1 : ((prevState | 1) + 2) % 0x7fffffff
   save(dir, { bootId, state, servers })
-  return { state, rebooted: prevState !== undefined, servers }
+  return { state, rebooted: prevState !== undefined, servers, bootId }
 }
 
 /** Adds HOST to the servers to notify after a reboot. */
 export function rememberServer(dir: string, host: string, bootIdPath = BOOT_ID): void {
   const s = hostStatus(dir, bootIdPath)
   if (s.servers.includes(host)) return
-  save(dir, { bootId: readFileSync(bootIdPath, 'utf8').trim(), state: s.state, servers: [...s.servers, host] })
+  save(dir, { bootId: s.bootId, state: s.state, servers: [...s.servers, host] })
 }

@@ -77,9 +77,11 @@ export type LocalLock = 'none' | 'all' | 'flock' | 'posix'
 export const LOCAL_LOCKS: readonly LocalLock[] = ['none', 'all', 'flock', 'posix']
 export const DEFAULT_LOCK_DIR = '/var/lib/mapnfs/locks'
 
-/** Which kinds of lock go to the server: local_lock=none both, all neither, flock/posix the other one. */
-export function serverLocks(o: Pick<MountOptions, 'localLock' | 'frontend'>): { posix: boolean; flock: boolean } {
-  if (o.frontend !== 'kernel') return { posix: false, flock: false }
+/**
+ * Which kinds of lock go to the server: local_lock=none both, all neither, flock/posix the other
+ * one (the parser makes it `all` for frontend=libfuse2, which passes no lock requests on).
+ */
+export function serverLocks(o: Pick<MountOptions, 'localLock'>): { posix: boolean; flock: boolean } {
   return { posix: o.localLock === 'none' || o.localLock === 'flock', flock: o.localLock === 'none' || o.localLock === 'posix' }
 }
 
