@@ -40,6 +40,9 @@ const until = async (cond: () => boolean, what: string): Promise<void> => {
 test('the workers open their connections; calls are answered through them', async () => {
   const p = await peer(() => true)
   const e = await engine(p.port, { nconnect: 2 })
+  // The workers have connected when open() resolves; the peer, on this thread, may not have
+  // accepted them all yet.
+  await until(() => p.connections() >= 4, '2 workers x nconnect 2 connections')
   assert.is(p.connections(), 4, '2 workers x nconnect 2')
   const r = await e.getattr(cred, FH)
   assert.is(r.attr?.size, 4096)
