@@ -26,6 +26,8 @@ export interface LockOwner {
   /** The credential of the last lock request (the server checks access with it). */
   auth: AuthSys
   ranges: HeldRange[]
+  /** The open files (FUSE file handles) its fcntl locks were taken through, since it last held nothing. */
+  openFiles: Set<number>
 }
 
 /** RANGES without [start, end]. */

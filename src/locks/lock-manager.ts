@@ -37,6 +37,8 @@ export interface LockArgs {
   start: bigint
   /** Inclusive; TO_EOF (OFFSET_MAX) for "to the end of the file". */
   end: bigint
+  /** The open file (FUSE file handle) the request came through: see releaseOpenFile. */
+  openFile?: number
 }
 
 /** F_GETLK's answer: F_UNLCK when nothing conflicts, else the conflicting lock (pid 0: on another host). */
@@ -230,6 +232,7 @@ export class LockManager {
     }
     this.#stats.granted++
     owner.ranges = addRange(owner.ranges, a.start, a.end, exclusive)
+    if (a.openFile !== undefined && !a.flock) owner.openFiles.add(a.openFile)
     this.#saveJournal()
   }
 
@@ -242,6 +245,22 @@ export class LockManager {
     if (o === undefined || o.ranges.length === 0) return
     await this.#reclaim
     await this.#unlock(o, 0n, TO_EOF)
+  }
+
+  /**
+   * The last close of open file OPEN_FILE on FH: releases the fcntl locks still held through it.
+   * Those are OFD locks (F_OFD_SETLK), whose owner is the open file itself and which no FLUSH
+   * names. A process's own fcntl locks cannot be among them: each close() of a descriptor sends
+   * FLUSH with the process's owner, which releases all its locks on the file, and RELEASE comes
+   * only after every descriptor of the open file is closed. An owner that locks again through
+   * another open file starts a new set (it was forgotten when it held nothing).
+   */
+  async releaseOpenFile(fh: Buffer, openFile: number): Promise<void> {
+    for (const o of [...this.#owners.values()]) {
+      if (o.flock || !o.openFiles.has(openFile) || !o.fh.equals(fh)) continue
+      await this.#reclaim
+      await this.#unlock(o, 0n, TO_EOF)
+    }
   }
 
   /** Unmount: releases whatever is still held (kept in the journal when the server cannot be told). */
@@ -288,7 +307,7 @@ export class LockManager {
     oh[TAG_BYTES] = a.flock ? 0x66 : 0x70
     oh.writeBigUInt64BE(BigInt.asUintN(64, a.owner), TAG_BYTES + 1)
     this.#svid = this.#svid >= 0x7fffffff ? 1 : this.#svid + 1
-    return { key: ownerKey(fh, a.owner, a.flock), fh: Buffer.from(fh), oh, svid: this.#svid, flock: a.flock, auth, ranges: [] }
+    return { key: ownerKey(fh, a.owner, a.flock), fh: Buffer.from(fh), oh, svid: this.#svid, flock: a.flock, auth, ranges: [], openFiles: new Set() }
   }
 
   #nlmLock(o: LockOwner, start: bigint, end: bigint): NlmLock {

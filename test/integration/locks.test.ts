@@ -225,6 +225,24 @@ s.test('flock: an exclusive flock through A blocks B (LOCK_NB: EAGAIN; blocking:
   }
 })
 
+s.test('OFD locks (F_OFD_SETLK): owned by the open file; the last close of that file releases them on the server', async () => {
+  const f = file('ofd.txt')
+  const h = hold('ofd', 'write', f.a, ['0', '10'])
+  await h.locked
+  try {
+    assert.is(await locker('try', 'fcntl', 'write', f.b, '5', '1'), 'EAGAIN')
+    // Another open file on the same mount is another owner, even in the same kind of process.
+    assert.is(await locker('try', 'ofd', 'write', f.a, '5', '1'), 'EAGAIN')
+    assert.is(await locker('try', 'ofd', 'write', f.a, '10', '1'), 'ok')
+  } finally {
+    await h.release()
+  }
+  // No FLUSH names an OFD lock's owner: only the file's RELEASE, which the kernel sends after
+  // close() returns, can end it. B waits for it (at most 5 s).
+  assert.is(await locker('wait', 'fcntl', 'write', f.b, '5'), 'locked')
+  assert.is((await daemonStats(ctx.a)).locks!.held, 0, 'A holds nothing')
+})
+
 s.test('mapped identities: A\'s lock calls carry uid/gid 1234 on the wire, and the server lets 1235 contend', async () => {
   const f = file('who.txt')
   const seen = ctx.tap.calls.length
