@@ -612,7 +612,7 @@ export class NfsNodes implements NodeOperations {
     const cred = await this.#cred(caller)
     // A failed write is reported at the next write, fsync or close, as ever; the lock goes on.
     await this.#syncNode(n).catch(() => undefined)
-    await manager.setlk(cred.auth, n.fh, { owner, flock: opts.flock, type: lock.type, start: lock.start, end: lock.end, openFile: fh }, opts.wait, opts.signal)
+    await manager.setlk(cred.auth, n.fh, { owner, flock: opts.flock, type: lock.type, start: lock.start, end: lock.end, openFile: fh, pid: lock.pid }, opts.wait, opts.signal)
     if (lock.type === F_UNLCK) return
     this.#nodes.dropAttr(n)
     for (const e of this.#files.values()) if (e.node === n) e.file.dropReadAhead()

@@ -28,6 +28,8 @@ export interface LockOwner {
   ranges: HeldRange[]
   /** The open files (FUSE file handles) its fcntl locks were taken through, since it last held nothing. */
   openFiles: Set<number>
+  /** The process that last took one of its fcntl locks (0: a flock). */
+  pid: number
 }
 
 /** RANGES without [start, end]. */

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto'
 import type { XdrCodec } from '../xdr/codec.js'
 import {
-  NLM4_BLOCKED, NLM4_DENIED, NLM4_DENIED_GRACE_PERIOD, NLM4_GRANTED, type NlmLock,
+  NLM4_BLOCKED, NLM4_DENIED, NLM4_DENIED_GRACE_PERIOD, NLM4_GRANTED, type NlmHolder, type NlmLock,
 } from '../xdr/lock-codec.js'
 import type { AuthSys } from '../xdr/types.js'
 import { NlmClient } from '../proto/nlm/client.js'
@@ -39,6 +39,8 @@ export interface LockArgs {
   end: bigint
   /** The open file (FUSE file handle) the request came through: see releaseOpenFile. */
   openFile?: number
+  /** The requesting process (in this daemon's pid namespace), for F_GETLK on this mount. */
+  pid?: number
 }
 
 /** F_GETLK's answer: F_UNLCK when nothing conflicts, else the conflicting lock (pid 0: on another host). */
@@ -172,7 +174,7 @@ export class LockManager {
         const h = res.holder
         if (h === undefined) return { type: F_WRLCK, start: a.start, end: a.end, pid: 0 }
         const r = fromNlmRange(h.offset, h.len)
-        return { type: h.exclusive ? F_WRLCK : F_RDLCK, start: r.start, end: r.end, pid: 0 }
+        return { type: h.exclusive ? F_WRLCK : F_RDLCK, start: r.start, end: r.end, pid: this.#holderPid(h) }
       }
       if (res.stat === NLM4_DENIED_GRACE_PERIOD) {
         await sleep(GRACE_RETRY_MS)
@@ -233,6 +235,7 @@ export class LockManager {
     this.#stats.granted++
     owner.ranges = addRange(owner.ranges, a.start, a.end, exclusive)
     if (a.openFile !== undefined && !a.flock) owner.openFiles.add(a.openFile)
+    if (a.pid !== undefined && !a.flock) owner.pid = a.pid
     this.#saveJournal()
   }
 
@@ -307,7 +310,20 @@ export class LockManager {
     oh[TAG_BYTES] = a.flock ? 0x66 : 0x70
     oh.writeBigUInt64BE(BigInt.asUintN(64, a.owner), TAG_BYTES + 1)
     this.#svid = this.#svid >= 0x7fffffff ? 1 : this.#svid + 1
-    return { key: ownerKey(fh, a.owner, a.flock), fh: Buffer.from(fh), oh, svid: this.#svid, flock: a.flock, auth, ranges: [], openFiles: new Set() }
+    return { key: ownerKey(fh, a.owner, a.flock), fh: Buffer.from(fh), oh, svid: this.#svid, flock: a.flock, auth, ranges: [], openFiles: new Set(), pid: 0 }
+  }
+
+  /**
+   * F_GETLK's pid for a holder: a process on this mount is one of our owners, and the pid it locked
+   * with is what a local file system would report (APUE's lock_test, LTP and pid files read it;
+   * 0 would read as "nobody"). Another host's holder has no local pid: 0, as FUSE can say no other.
+   */
+  #holderPid(h: NlmHolder): number {
+    if (!h.oh.subarray(0, TAG_BYTES).equals(this.#tag)) return 0
+    for (const o of this.#owners.values()) {
+      if (o.svid === h.svid && o.oh.equals(h.oh)) return o.pid
+    }
+    return 0
   }
 
   #nlmLock(o: LockOwner, start: bigint, end: bigint): NlmLock {

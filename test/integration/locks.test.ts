@@ -120,7 +120,7 @@ function file(name: string, content = 'lock me\n'): { server: string; a: string;
   return { server: join(ctx.exp, 'shared', name), a: join(ctx.a.mountpoint, 'shared', name), b: join(ctx.b.mountpoint, 'shared', name) }
 }
 
-s.test('fcntl: a write lock through A makes F_SETLK through B fail with EAGAIN; F_GETLK shows it', async () => {
+s.test('fcntl: a write lock through A makes F_SETLK through B fail with EAGAIN; F_GETLK shows it (with its pid on A)', async () => {
   const f = file('fcntl.txt')
   const h = hold('fcntl', 'write', f.a, ['0', '100'])
   await h.locked
@@ -131,6 +131,8 @@ s.test('fcntl: a write lock through A makes F_SETLK through B fail with EAGAIN; 
     assert.is(await locker('try', 'fcntl', 'write', f.b, '100', '10'), 'ok')
     // The holder is on "another host": its range and type, pid 0.
     assert.is(await locker('getlk', 'write', f.b), 'write 0 100 0')
+    // On its own mount, as on a local disk: the holding process's pid.
+    assert.is(await locker('getlk', 'write', f.a), `write 0 100 ${h.child.pid}`)
     assert.is(await locker('getlk', 'read', f.b, '200', '10'), 'unlocked')
   } finally {
     await h.release()
