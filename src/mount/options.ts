@@ -464,9 +464,10 @@ FUSE front end:
 Locks (fcntl and flock, through the server's lock manager, NLM v4, as the kernel NFS client):
   local_lock=none|all|flock|posix
                    Which locks stay on this host (nfs(5)). none (default): fcntl byte-range
-                   locks and flock both go to the server, so processes on other hosts and other
-                   mounts see them; flock is a whole-file lock there, and F_GETLK reports a
-                   holder on another host with pid 0. all: every lock is local to this mount.
+                   locks (OFD locks too) and flock go to the server, so processes on other
+                   hosts and other mounts see them; flock is a whole-file lock there. F_GETLK
+                   reports a holder on this mount with its pid, one elsewhere with pid 0.
+                   all: every lock is local to this mount.
                    flock / posix: that kind stays local, the other goes to the server. A
                    server without a lock manager: one warning, lock calls fail with ENOLCK.
                    frontend=libfuse2 passes no lock requests on: its locks are local.
