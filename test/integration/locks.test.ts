@@ -84,8 +84,8 @@ interface Holder {
   release(): Promise<void>
 }
 
-/** A process (uid 2000) that waits for a lock (F_SETLKW / blocking flock), then holds it until released. */
-function hold(kind: 'fcntl' | 'flock', type: 'read' | 'write', path: string, range: string[] = []): Holder {
+/** A process (uid 2000) that waits for a lock (F_SETLKW, F_OFD_SETLKW, blocking flock), then holds it until released. */
+function hold(kind: 'fcntl' | 'ofd' | 'flock', type: 'read' | 'write', path: string, range: string[] = []): Holder {
   const child = spawn('/usr/bin/python3', [LOCKER, 'hold', kind, type, path, ...range], { uid: 2000, gid: 2000, stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
