@@ -43,7 +43,7 @@ export interface LockArgs {
   pid?: number
 }
 
-/** F_GETLK's answer: F_UNLCK when nothing conflicts, else the conflicting lock (pid 0: on another host). */
+/** F_GETLK's answer: F_UNLCK when nothing conflicts, else the conflicting lock (its pid on this mount, else 0). */
 export interface LockInfo {
   type: number
   start: bigint
@@ -234,8 +234,10 @@ export class LockManager {
     }
     this.#stats.granted++
     owner.ranges = addRange(owner.ranges, a.start, a.end, exclusive)
-    if (a.openFile !== undefined && !a.flock) owner.openFiles.add(a.openFile)
-    if (a.pid !== undefined && !a.flock) owner.pid = a.pid
+    if (!a.flock) {
+      if (a.openFile !== undefined) owner.openFiles.add(a.openFile)
+      if (a.pid !== undefined) owner.pid = a.pid
+    }
     this.#saveJournal()
   }
 
